@@ -1,0 +1,411 @@
+"""``SimpleHelpClient``: one typed method per query of the SimpleHelp API (38).
+
+Each method only declares its request body and response type; ``_call`` does the rest
+(the read/write table below drives the transport's retry policy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.client.errors import UnexpectedResponseError
+from reconciler.client.models import (
+    AccessSession,
+    Alert,
+    ApiResponse,
+    Hardware,
+    History,
+    Machine,
+    MachineNotes,
+    MachineProperties,
+    Monitoring,
+    Permissions,
+    SupportSession,
+    Technician,
+    TechnicianGroup,
+)
+from reconciler.client.transport import Transport
+
+# Every query and whether it writes. Reads are retried on server errors; writes only when
+# the request provably never reached the server (see docs/api-notes.md).
+QUERIES: Mapping[str, bool] = {
+    "technicians/list": False,
+    "technicians/new": True,
+    "technicians/get": False,
+    "technicians/set": True,
+    "technicians/remove": True,
+    "technicians/password/set": True,
+    "technicians/totp/remove": True,
+    "groups/list": False,
+    "groups/new": True,
+    "groups/get": False,
+    "groups/set": True,
+    "groups/remove": True,
+    "groups/password/set": True,
+    "groups/permissions/get": False,
+    "groups/permissions/set": True,
+    "machines/list": False,
+    "machines/get": False,
+    "machines/set": True,
+    "machines/hardware/get": False,
+    "machines/monitoring/get": False,
+    "machines/notes/get": False,
+    "machines/notes/set": True,
+    "machines/properties/get": False,
+    "machines/properties/set": True,
+    "machines/properties/remove": True,
+    "machinegroups/properties/get": False,
+    "machinegroups/properties/set": True,
+    "server/tech-restrictions/get": False,
+    "server/tech-restrictions/new": True,
+    "server/tech-restrictions/remove": True,
+    "server/backup": True,
+    "server/hostname/get": False,
+    "server/hostname/set": True,
+    "history/list": False,
+    "alerts/list": False,
+    "support/queue/list": False,
+    "support/sessions/list": False,
+    "access/sessions/list": False,
+}
+
+
+@cache
+def _adapter(type_: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(type_)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "response"
+
+
+def _parse(query: str, data: Any, type_: Any) -> Any:
+    """Validate a response; a mismatch names the query and the field, never the value."""
+    try:
+        result = _adapter(type_).validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        more = exc.error_count() - 1
+        detail = f"unexpected response: {_location(first['loc'])}: {first['msg']}"
+        if more:
+            detail += f" (and {more} more)"
+        raise UnexpectedResponseError(query, detail) from None
+    return result
+
+
+def _compact(value: Any) -> Any:
+    """Drop ``None`` values at any depth: the client never sends JSON ``null``."""
+    if isinstance(value, Mapping):
+        return {k: _compact(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_compact(v) for v in value if v is not None]
+    return value
+
+
+def _ids(machine_ids: str | Sequence[str]) -> dict[str, Any]:
+    """One machine -> ``machineID``; several -> ``machineIDs`` (both documented)."""
+    ids = [machine_ids] if isinstance(machine_ids, str) else list(machine_ids)
+    if len(ids) == 1:
+        return {"machineID": ids[0]}
+    return {"machineIDs": ids}
+
+
+def _lookup(query: str, unique_id: int | None, by_name: Mapping[str, Any] | None) -> dict[str, Any]:
+    if unique_id is not None:
+        return {"uniqueID": unique_id}
+    if by_name is None:
+        raise ValueError(f"{query}: give a uniqueID or a name")
+    return dict(by_name)
+
+
+class SimpleHelpClient:
+    """A typed client of one SimpleHelp server's API; safe to share between threads."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        ca_bundle: str | None = None,
+        insecure: bool = False,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        retries: int = 4,
+        backup_query: str = "server/backup",
+        pool_size: int = 16,
+        backoff_factor: float = 0.5,
+        max_body_bytes: int | None = None,
+    ) -> None:
+        extra: dict[str, Any] = {}
+        if max_body_bytes is not None:
+            extra["max_body_bytes"] = max_body_bytes
+        self._transport = Transport(
+            url,
+            token,
+            ca_bundle=ca_bundle,
+            insecure=insecure,
+            timeout=timeout,
+            retries=retries,
+            pool_size=pool_size,
+            backoff_factor=backoff_factor,
+            **extra,
+        )
+        self._paths = {"server/backup": backup_query.strip("/")}
+
+    def __repr__(self) -> str:
+        return f"SimpleHelpClient(url={self._transport.base_url!r}, token='***')"
+
+    def __enter__(self) -> SimpleHelpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The server's base URL (scheme, host, port; never the token)."""
+        return self._transport.base_url
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._transport.request_count
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._transport.close()
+
+    def _call(self, query: str, body: Mapping[str, Any] | None = None) -> Any:
+        """Send ``query`` (a key of ``QUERIES``) and return its decoded JSON."""
+        payload = None if body is None else _compact(body)
+        return self._transport.post(self._paths.get(query, query), payload, write=QUERIES[query])
+
+    def _write(self, query: str, body: Mapping[str, Any] | None = None) -> ApiResponse:
+        return _parse(query, self._call(query, body), ApiResponse)
+
+    # technicians
+
+    def technicians_list(self) -> list[Technician]:
+        return _parse("technicians/list", self._call("technicians/list"), list[Technician])
+
+    def technicians_new(self, technician: Mapping[str, Any]) -> ApiResponse:
+        return self._write("technicians/new", {"technician": technician})
+
+    def technicians_get(
+        self, *, unique_id: int | None = None, username: str | None = None
+    ) -> Technician:
+        query = "technicians/get"
+        by_name = None if username is None else {"username": username}
+        return _parse(query, self._call(query, _lookup(query, unique_id, by_name)), Technician)
+
+    def technicians_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
+        return self._write("technicians/set", {"uniqueID": unique_id, "technician": attrs})
+
+    def technicians_remove(self, unique_id: int) -> ApiResponse:
+        return self._write("technicians/remove", {"uniqueID": unique_id})
+
+    def technicians_password_set(self, unique_id: int, password: str) -> ApiResponse:
+        return self._write(
+            "technicians/password/set", {"uniqueID": unique_id, "password": password}
+        )
+
+    def technicians_totp_remove(self, unique_id: int) -> ApiResponse:
+        return self._write("technicians/totp/remove", {"uniqueID": unique_id})
+
+    # technician groups
+
+    def groups_list(self) -> list[TechnicianGroup]:
+        return _parse("groups/list", self._call("groups/list"), list[TechnicianGroup])
+
+    def groups_new(self, group: Mapping[str, Any]) -> ApiResponse:
+        return self._write("groups/new", {"group": group})
+
+    def groups_get(
+        self, *, unique_id: int | None = None, name: str | None = None
+    ) -> TechnicianGroup:
+        query = "groups/get"
+        by_name = None if name is None else {"group": {"name": name}}
+        body = _lookup(query, unique_id, by_name)
+        return _parse(query, self._call(query, body), TechnicianGroup)
+
+    def groups_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
+        return self._write("groups/set", {"uniqueID": unique_id, "group": attrs})
+
+    def groups_remove(self, unique_id: int) -> ApiResponse:
+        return self._write("groups/remove", {"uniqueID": unique_id})
+
+    def groups_password_set(self, unique_id: int, password: str) -> ApiResponse:
+        return self._write("groups/password/set", {"uniqueID": unique_id, "password": password})
+
+    def groups_permissions_get(self, unique_id: int) -> Permissions:
+        query = "groups/permissions/get"
+        return _parse(query, self._call(query, {"uniqueID": unique_id}), Permissions)
+
+    def groups_permissions_set(
+        self, unique_id: int, permissions: Mapping[str, bool]
+    ) -> ApiResponse:
+        # The permissions travel inside the group object (erratum 11).
+        body = {"group": {"uniqueID": unique_id, "permissions": dict(permissions)}}
+        return self._write("groups/permissions/set", body)
+
+    # machines
+
+    def machines_list(self) -> list[Machine]:
+        return _parse("machines/list", self._call("machines/list"), list[Machine])
+
+    def machines_get(self, machine_ids: str | Sequence[str]) -> list[Machine]:
+        return self._machines_read("machines/get", machine_ids, list[Machine])
+
+    def machines_set(self, machine_ids: str | Sequence[str], *, monitor: bool) -> ApiResponse:
+        return self._write("machines/set", {**_ids(machine_ids), "monitor": monitor})
+
+    def machines_hardware_get(self, machine_ids: str | Sequence[str]) -> list[Hardware]:
+        return self._machines_read("machines/hardware/get", machine_ids, list[Hardware])
+
+    def machines_monitoring_get(self, machine_ids: str | Sequence[str]) -> list[Monitoring]:
+        return self._machines_read("machines/monitoring/get", machine_ids, list[Monitoring])
+
+    def machines_notes_get(self, machine_ids: str | Sequence[str]) -> list[MachineNotes]:
+        return self._machines_read("machines/notes/get", machine_ids, list[MachineNotes])
+
+    def machines_notes_set(
+        self, machine_id: str, *, notes: str | None = None, warnings: str | None = None
+    ) -> ApiResponse:
+        # `warnings`, as the attribute table says (erratum 5); unset ones are not sent.
+        return self._write(
+            "machines/notes/set", {"machineID": machine_id, "notes": notes, "warnings": warnings}
+        )
+
+    def machines_properties_get(
+        self,
+        machine_ids: str | Sequence[str],
+        *,
+        include_inherited: bool = False,
+        key: str | None = None,
+    ) -> list[MachineProperties]:
+        extra = {"key": key, "includeInherited": include_inherited or None}
+        return self._machines_read(
+            "machines/properties/get", machine_ids, list[MachineProperties], extra
+        )
+
+    def machines_properties_set(self, machine_id: str, key: str, value: str) -> ApiResponse:
+        body = {"machineID": machine_id, "key": key, "value": value}
+        return self._write("machines/properties/set", body)
+
+    def machines_properties_remove(self, machine_id: str, key: str) -> ApiResponse:
+        return self._write("machines/properties/remove", {"machineID": machine_id, "key": key})
+
+    def _machines_read(
+        self,
+        query: str,
+        machine_ids: str | Sequence[str],
+        type_: Any,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Read per-machine data; asking about no machine needs no request."""
+        if not machine_ids:
+            return []
+        return _parse(query, self._call(query, {**_ids(machine_ids), **(extra or {})}), type_)
+
+    # machine groups
+
+    def machinegroups_properties_get(
+        self, path: Sequence[str], *, key: str | None = None, include_inherited: bool = False
+    ) -> list[str] | str:
+        """Without a key: the group's property keys; with one: its value (erratum 8)."""
+        query = "machinegroups/properties/get"
+        body = {"groups": list(path), "key": key, "includeInherited": include_inherited or None}
+        data = self._call(query, body)
+        if key is None:
+            return _parse(query, data, list[str])
+        return _parse(query, data, str)
+
+    def machinegroups_properties_set(
+        self, path: Sequence[str], key: str, value: str
+    ) -> ApiResponse:
+        body = {"groups": list(path), "key": key, "value": value}
+        return self._write("machinegroups/properties/set", body)
+
+    # server
+
+    def server_tech_restrictions_get(self) -> list[str]:
+        query = "server/tech-restrictions/get"
+        return _parse(query, self._call(query), list[str])
+
+    def server_tech_restrictions_new(self, restrictions: Sequence[str]) -> ApiResponse:
+        return self._write("server/tech-restrictions/new", {"restrictions": list(restrictions)})
+
+    def server_tech_restrictions_remove(self, restrictions: Sequence[str]) -> ApiResponse:
+        body = {"restrictions": list(restrictions)}
+        return self._write("server/tech-restrictions/remove", body)
+
+    def server_backup(self) -> ApiResponse:
+        """Ask the server to save a configuration backup (path configurable, erratum 6)."""
+        return self._write("server/backup")
+
+    def server_hostname_get(self) -> str:
+        query = "server/hostname/get"
+        return _parse(query, self._call(query), str)
+
+    def server_hostname_set(self, hostname: str) -> ApiResponse:
+        return self._write("server/hostname/set", {"hostname": hostname})
+
+    # history, alerts, sessions
+
+    def history_list(
+        self,
+        *,
+        range_start: int | None = None,
+        range_end: int | None = None,
+        range_last_modified: bool | None = None,
+        max_results: int | None = None,
+        text_filter: str | None = None,
+        technician_name_filters: Sequence[str] | None = None,
+        group_filters: Sequence[int] | None = None,
+        machine_id_filters: Sequence[str] | None = None,
+        include_support_sessions: bool | None = None,
+        include_access_sessions: bool | None = None,
+        include_presentation_sessions: bool | None = None,
+        search_until_session_id: str | None = None,
+    ) -> list[History]:
+        body = {
+            "rangeStart": range_start,
+            "rangeEnd": range_end,
+            "rangeLastModified": range_last_modified,
+            "maxResults": max_results,
+            "textFilter": text_filter,
+            "technicianNameFilters": _list_or_none(technician_name_filters),
+            "groupFilters": _list_or_none(group_filters),
+            "machineIDFilters": _list_or_none(machine_id_filters),
+            "includeSupportSessions": include_support_sessions,
+            "includeAccessSessions": include_access_sessions,
+            "includePresentationSessions": include_presentation_sessions,
+            "searchUntilSessionID": search_until_session_id,
+        }
+        filters = {k: v for k, v in body.items() if v is not None}
+        return _parse("history/list", self._call("history/list", filters or None), list[History])
+
+    def alerts_list(self) -> list[Alert]:
+        return _parse("alerts/list", self._call("alerts/list"), list[Alert])
+
+    def support_queue_list(self) -> list[SupportSession]:
+        query = "support/queue/list"
+        return _parse(query, self._call(query), list[SupportSession])
+
+    def support_sessions_list(self) -> list[SupportSession]:
+        query = "support/sessions/list"
+        return _parse(query, self._call(query), list[SupportSession])
+
+    def access_sessions_list(self) -> list[AccessSession]:
+        query = "access/sessions/list"
+        return _parse(query, self._call(query), list[AccessSession])
+
+
+def _list_or_none(values: Sequence[Any] | None) -> list[Any] | None:
+    return None if values is None else list(values)
