@@ -1,6 +1,7 @@
 """Manifests: YAML files that declare the desired configuration of a SimpleHelp server."""
 
 from reconciler.manifest.issues import Issue, Location, ManifestError
+from reconciler.manifest.json_schema import manifest_json_schema
 from reconciler.manifest.loader import LoadedManifest, load_manifests
 from reconciler.manifest.models import (
     Group,
@@ -15,7 +16,6 @@ from reconciler.manifest.models import (
     Server,
     Technician,
 )
-from reconciler.manifest.schema import manifest_json_schema
 from reconciler.manifest.validate import check_references
 
 __all__ = [
