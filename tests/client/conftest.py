@@ -1,0 +1,133 @@
+"""A tiny scripted HTTP(S) server for transport tests: each request takes the next reply."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import struct
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+CANARY = "CANARY-TOKEN-1f2e3d"
+
+
+@dataclass
+class Reply:
+    """One scripted answer; ``action`` "reset" drops the connection, "hang" never answers."""
+
+    status: int = 200
+    body: Any = field(default_factory=lambda: {"success": True})
+    headers: dict[str, str] = field(default_factory=dict)
+    action: str | None = None
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class ScriptedServer:
+    """Answers with the queued replies in order, then with ``default``."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.replies: deque[Reply] = deque()
+        self.default = Reply()
+        self.seen: list[Seen] = []
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self._server.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def _next(self, seen: Seen) -> Reply:
+        with self._lock:
+            self.seen.append(seen)
+            return self.replies.popleft() if self.replies else self.default
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                reply = outer._next(Seen(self.command, self.path, body, dict(self.headers)))
+                if reply.action == "reset":
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if reply.action == "hang":
+                    outer.release.wait(10)
+                    self.close_connection = True
+                    return
+                payload = reply.body
+                if isinstance(payload, str):
+                    payload = payload.encode()
+                elif not isinstance(payload, bytes):
+                    payload = json.dumps(payload).encode()
+                self.send_response(reply.status)
+                headers = {"Content-Type": "application/json", **reply.headers}
+                headers.setdefault("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_POST = _serve
+            do_GET = _serve
+
+        return Handler
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    srv = ScriptedServer()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on loopback that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
