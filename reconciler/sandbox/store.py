@@ -1,0 +1,170 @@
+"""The emulated server's state: indexed dicts behind one lock, persisted atomically.
+
+Handlers run with `lock` held and validate a whole request before mutating
+anything, so a rejected request commits nothing. Every index is a dict, so each
+handler costs the size of its result, not the size of the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "state.json"
+STATE_VERSION = 1
+FIRST_ID = 1
+
+Path_ = tuple[str, ...]
+
+
+def hash_secret(secret: str) -> str:
+    """Salted SHA-256: enough for an emulator, and cheap for bulk benchmarks."""
+    salt = os.urandom(16).hex()
+    digest = hashlib.sha256((salt + secret).encode()).hexdigest()
+    return f"sha256${salt}${digest}"
+
+
+def verify_secret(secret: str, stored: str | None) -> bool:
+    """Whether `secret` matches a value made by `hash_secret` (used by tests)."""
+    if not stored:
+        return False
+    _, salt, digest = stored.split("$")
+    return hmac.compare_digest(hashlib.sha256((salt + secret).encode()).hexdigest(), digest)
+
+
+class Store:
+    """All server state. Callers hold `lock` around every read or write."""
+
+    def __init__(self, data_dir: Path | None = None, backup_dir: Path | None = None) -> None:
+        self.lock = threading.Lock()
+        self.data_dir = data_dir
+        self.backup_dir = backup_dir
+        self.next_id = FIRST_ID
+        self.hostname = ""
+        self.restrictions: list[str] = []
+        # technician uniqueID -> {"obj": Technician Object, "passwordHash", "totpRemoved"}
+        self.techs: dict[int, dict[str, Any]] = {}
+        self.tech_by_username: dict[str, int] = {}
+        # group uniqueID -> {"obj": Group Object, "permissions", "passwordHash"}
+        self.groups: dict[int, dict[str, Any]] = {}
+        self.group_by_name: dict[str, int] = {}
+        # machineID -> {"obj": Machine Object, "notes", "warnings", "properties",
+        #               "hardware", "monitoring"}
+        self.machines: dict[str, dict[str, Any]] = {}
+        # every machine group path (with all prefixes) -> its properties
+        self.machine_groups: dict[Path_, dict[str, str]] = {}
+        self.history: list[dict[str, Any]] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.support_queue: list[dict[str, Any]] = []
+        self.support_sessions: list[dict[str, Any]] = []
+        self.access_sessions: list[dict[str, Any]] = []
+
+    # -- identity -------------------------------------------------------------
+
+    def new_id(self) -> int:
+        """One increasing sequence shared by technicians and groups: IDs never repeat
+        and never collide across kinds, so mixing them up in a client gives a 404."""
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+    def add_machine_group(self, path: Path_) -> None:
+        """Register a machine group path and all its ancestors."""
+        for end in range(1, len(path) + 1):
+            self.machine_groups.setdefault(path[:end], {})
+
+    # -- persistence ------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything, password hashes included: the content of state.json and backups."""
+        return {
+            "version": STATE_VERSION,
+            "nextID": self.next_id,
+            "hostname": self.hostname,
+            "techRestrictions": self.restrictions,
+            "technicians": list(self.techs.values()),
+            "groups": list(self.groups.values()),
+            "machines": list(self.machines.values()),
+            "machineGroups": [
+                {"path": list(path), "properties": props}
+                for path, props in self.machine_groups.items()
+            ],
+            "history": self.history,
+            "alerts": self.alerts,
+            "supportQueue": self.support_queue,
+            "supportSessions": self.support_sessions,
+            "accessSessions": self.access_sessions,
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump` wrote, rebuilding the indexes."""
+        self.next_id = int(data["nextID"])
+        self.hostname = data["hostname"]
+        self.restrictions = list(data["techRestrictions"])
+        self.techs = {t["obj"]["uniqueID"]: t for t in data["technicians"]}
+        self.tech_by_username = {t["obj"]["username"]: uid for uid, t in self.techs.items()}
+        self.groups = {g["obj"]["uniqueID"]: g for g in data["groups"]}
+        self.group_by_name = {g["obj"]["name"]: gid for gid, g in self.groups.items()}
+        self.machines = {m["obj"]["machineID"]: m for m in data["machines"]}
+        self.machine_groups = {tuple(g["path"]): g["properties"] for g in data["machineGroups"]}
+        self.history = data["history"]
+        self.alerts = data["alerts"]
+        self.support_queue = data["supportQueue"]
+        self.support_sessions = data["supportSessions"]
+        self.access_sessions = data["accessSessions"]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state for tests and the admin route, with no password material."""
+        data = json.loads(json.dumps(self.dump()))
+        for tech in data["technicians"]:
+            tech["passwordSet"] = tech.pop("passwordHash") is not None
+        for group in data["groups"]:
+            group["passwordSet"] = group.pop("passwordHash") is not None
+        return data
+
+    def state_path(self) -> Path | None:
+        """Where state persists, or None when the sandbox is in-memory only."""
+        return None if self.data_dir is None else self.data_dir / STATE_FILE
+
+    def load_from_disk(self) -> bool:
+        """Load state.json if present; False when there is none (then the seed applies)."""
+        path = self.state_path()
+        if path is None or not path.exists():
+            return False
+        self.load(json.loads(path.read_text(encoding="utf-8")))
+        return True
+
+    def persist(self) -> None:
+        """Write state.json atomically: temp file in the same dir, fsync, os.replace."""
+        path = self.state_path()
+        if path is None:
+            return
+        write_atomic(path, json.dumps(self.dump(), separators=(",", ":")).encode())
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Replace `path` with `payload` so a reader sees the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
