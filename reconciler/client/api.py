@@ -87,17 +87,19 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 def _parse(query: str, data: Any, type_: Any) -> Any:
-    """Validate a response; a mismatch names the query and the field, never the value."""
+    """Validate a response; a mismatch names the query and the field, never the value.
+
+    The error is raised outside the ``except`` block so that pydantic's error (which
+    quotes the response) is neither the cause nor the context of ours.
+    """
     try:
-        result = _adapter(type_).validate_python(data)
+        return _adapter(type_).validate_python(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
-        more = exc.error_count() - 1
         detail = f"unexpected response: {_location(first['loc'])}: {first['msg']}"
-        if more:
-            detail += f" (and {more} more)"
-        raise UnexpectedResponseError(query, detail) from None
-    return result
+        if exc.error_count() > 1:
+            detail += f" (and {exc.error_count() - 1} more)"
+    raise UnexpectedResponseError(query, detail)
 
 
 def _compact(value: Any) -> Any:
