@@ -1,0 +1,186 @@
+"""Executing a plan through the client, in dependency order, with a journal.
+
+Changes of one (phase, kind, action) level are independent and run in parallel; a level
+starts only when the one before it finished without failure. The first failure stops the
+run: what was applied, what failed and what was not attempted are all reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.client.api import SimpleHelpClient
+from reconciler.client.errors import ApiError
+from reconciler.errors import ShcfgError
+from reconciler.kinds import REGISTRY
+from reconciler.kinds.base import ApplyContext, Pool
+from reconciler.plan import Change, Plan
+
+Refresh = Callable[[Change], Change | None]
+Notify = Callable[[str, Change, str], None]
+MAX_RESOLVE = 3
+
+
+class BackupError(ShcfgError):
+    """The configuration backup failed: nothing was written."""
+
+
+class Journal:
+    """Append-only JSON lines: what an apply did, for an operator reading a failed pipeline."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, event: str, **data: Any) -> None:
+        if self.path is None:
+            return
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "event": event,
+            **data,
+        }
+        line = json.dumps(record, sort_keys=True, default=str)
+        with self._lock, self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+@dataclass
+class ApplyResult:
+    applied: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    not_attempted: list[Change] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+def levels(changes: Sequence[Change]) -> Iterator[list[Change]]:
+    """Consecutive runs of changes that share phase, kind and action (plan order kept)."""
+    for _, group in itertools.groupby(changes, key=lambda c: (c.phase, c.kind, c.action)):
+        yield list(group)
+
+
+def run_backup(client: SimpleHelpClient, journal: Journal) -> None:
+    try:
+        client.server_backup()
+    except ApiError as exc:
+        journal.write("backup", outcome="failed", reason=str(exc))
+        raise BackupError(f"configuration backup failed, nothing was changed: {exc}") from None
+    journal.write("backup", outcome="ok")
+
+
+def _describe(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "kind": change.kind,
+        "identity": change.identity,
+        "fields": [f.path for f in change.fields],
+    }
+
+
+def apply_plan(
+    plan: Plan,
+    ctx: ApplyContext,
+    *,
+    journal: Journal,
+    refresh: Refresh | None = None,
+    notify: Notify | None = None,
+    stop: threading.Event | None = None,
+) -> ApplyResult:
+    """Apply every change of `plan`; stop at the first failure or when `stop` is set."""
+    result = ApplyResult()
+    pending = list(plan.changes)
+    stop = stop or threading.Event()
+
+    def tell(event: str, change: Change, message: str = "") -> None:
+        if notify is not None:
+            notify(event, change, message)
+
+    def run_unit(unit: list[Change]) -> str | None:
+        """Apply a unit (one change, or a batch of a batched kind); an error text or None."""
+        kind = REGISTRY[unit[0].kind]
+        for change in unit:
+            journal.write("intent", **_describe(change))
+        try:
+            kind.apply(unit, ctx)
+        except ApiError as exc:
+            if exc.outcome_unknown and refresh is not None:
+                return _resolve(unit, exc)
+            return str(exc)
+        except ShcfgError as exc:
+            return str(exc)
+        return None
+
+    def _resolve(unit: list[Change], exc: ApiError) -> str | None:
+        """A write's outcome is unknown: read back, then apply only what is still missing."""
+        assert refresh is not None
+        kind = REGISTRY[unit[0].kind]
+        error = str(exc)
+        for change in unit:
+            for _attempt in range(MAX_RESOLVE):
+                journal.write("resolve", **_describe(change), reason=error)
+                try:
+                    fresh = refresh(change)
+                    if fresh is None:
+                        break
+                    kind.apply([fresh], ctx)
+                    break
+                except ApiError as again:
+                    error = str(again)
+                    if not again.outcome_unknown:
+                        return error
+            else:
+                return error
+        return None
+
+    for level in levels(pending):
+        if stop.is_set():
+            break
+        batched = getattr(REGISTRY[level[0].kind], "batched", False)
+        units = [level] if batched else [[c] for c in level]
+        # A batched kind fans out in the pool itself, so it runs here, not inside the pool.
+        outcomes = [run_unit(level)] if batched else ctx.pool.map(run_unit, units)
+        for unit, error in zip(units, outcomes, strict=True):
+            for change in unit:
+                if error is None:
+                    result.applied.append(change)
+                    journal.write("applied", **_describe(change))
+                    tell("applied", change)
+                else:
+                    result.failed.append((change, error))
+                    journal.write("failed", **_describe(change), reason=error)
+                    tell("failed", change, error)
+        if result.failed:
+            break
+    done = {id(c) for c in result.applied} | {id(c) for c, _ in result.failed}
+    result.not_attempted = [c for c in pending if id(c) not in done]
+    result.interrupted = stop.is_set() and bool(result.not_attempted)
+    journal.write(
+        "finished",
+        applied=len(result.applied),
+        failed=len(result.failed),
+        not_attempted=len(result.not_attempted),
+        interrupted=result.interrupted,
+    )
+    return result
+
+
+def new_context(
+    client: SimpleHelpClient,
+    secrets: Callable[[str, str, str], Any],
+    group_ids: dict[str, int],
+    concurrency: int,
+) -> ApplyContext:
+    return ApplyContext(client=client, secrets=secrets, group_ids=group_ids, pool=Pool(concurrency))

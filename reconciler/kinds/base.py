@@ -1,0 +1,142 @@
+"""What every resource kind provides, and the contexts it works in."""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from reconciler.client.api import SimpleHelpClient
+from reconciler.manifest import LoadedManifest
+from reconciler.plan import Change, FieldChange, Undeclared
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Pool:
+    """Runs independent requests in parallel; the client bounds requests in flight."""
+
+    def __init__(self, workers: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="shcfg")
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return list(self._executor.map(fn, items))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def is_ignored(manifest: LoadedManifest, kind: str, identity: str) -> bool:
+    """True when an `ignore` glob of this kind matches: never changed, never pruned."""
+    patterns: Sequence[str] = getattr(manifest.model.ignore, kind, None) or ()
+    return any(fnmatch.fnmatchcase(identity, p) for p in patterns)
+
+
+@dataclass
+class ReadContext:
+    client: SimpleHelpClient
+    manifest: LoadedManifest
+    pool: Pool
+
+    def ignored(self, kind: str, identity: str) -> bool:
+        return is_ignored(self.manifest, kind, identity)
+
+
+@dataclass
+class KindPlan:
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    undeclared: list[Undeclared] = field(default_factory=list)
+    live_count: int = 0
+
+
+@dataclass
+class PlanContext:
+    manifest: LoadedManifest
+    live: dict[str, Any]
+    rotate_secrets: bool = False
+
+    def ignored(self, kind: str, identity: str) -> bool:
+        return is_ignored(self.manifest, kind, identity)
+
+    def sensitive(self, kind: str, identity: str, path: str) -> bool:
+        return (kind, identity, path.split(".")[0]) in self.manifest.secret_refs
+
+
+@dataclass
+class ApplyContext:
+    """What apply needs beyond the plan: the client, secret values, IDs learnt on the way."""
+
+    client: SimpleHelpClient
+    secrets: Callable[[str, str, str], Any]
+    group_ids: dict[str, int]
+    pool: Pool
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def value(self, change: Change, fc: FieldChange) -> Any:
+        """The value to send for a field: from the manifests when it is sensitive."""
+        if fc.sensitive:
+            return self.secrets(change.kind, change.identity, fc.path)
+        return fc.after
+
+    def group_id(self, name: str) -> int:
+        with self.lock:
+            if name not in self.group_ids:
+                raise KeyError(name)
+            return self.group_ids[name]
+
+    def learn_group(self, name: str, unique_id: int | None, old_name: str | None = None) -> None:
+        with self.lock:
+            if old_name is not None:
+                self.group_ids.pop(old_name, None)
+            if unique_id is None:
+                self.group_ids.pop(name, None)
+            else:
+                self.group_ids[name] = unique_id
+
+
+class Kind(Protocol):
+    """A resource kind: one module in reconciler.kinds plus a line in REGISTRY."""
+
+    name: str
+
+    def read(self, ctx: ReadContext) -> Any:
+        """Read the live state this kind needs, with as few requests as the API allows."""
+
+    def plan(self, ctx: PlanContext) -> KindPlan:
+        """Compare declared with live (ctx.live[self.name]) and list the changes."""
+
+    def apply(self, changes: Sequence[Change], ctx: ApplyContext) -> None:
+        """Apply changes of this kind that share one action and phase."""
+
+    def snapshot(self, identity: str, live: Any) -> Any:
+        """The live object a change touches, normalised (None when absent): fingerprinted."""
+
+
+def field_changes(
+    ctx: PlanContext,
+    kind: str,
+    identity: str,
+    pairs: Iterable[tuple[str, Any, Any]],
+) -> list[FieldChange]:
+    """FieldChanges for (path, before, after) triples, masking sensitive ones."""
+    result = []
+    for path, before, after in pairs:
+        if ctx.sensitive(kind, identity, path):
+            result.append(FieldChange(path=path, sensitive=True))
+        else:
+            result.append(FieldChange(path=path, before=before, after=after))
+    return result
+
+
+def same(have: Any, want: Any, *, unordered: bool = False) -> bool:
+    """Equality as the API means it: booleans are not numbers; sets ignore order."""
+    if unordered and isinstance(have, list) and isinstance(want, list):
+        return sorted(have, key=repr) == sorted(want, key=repr)
+    if isinstance(have, bool) or isinstance(want, bool):
+        return have is want
+    return bool(have == want)
