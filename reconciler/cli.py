@@ -147,7 +147,25 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ShcfgGroup(click.Group):
+    """Maps click's own exits onto the contract: usage errors exit 1, not 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except (click.Abort, KeyboardInterrupt):
+            OUTPUT.print("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(EXIT_OK)
+
+
+@click.group(cls=ShcfgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="shcfg")
 @connection_options
 @click.pass_context
@@ -457,22 +475,5 @@ def sandbox(token: str | None, **options: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors exit 1, not click's 2 (2 means "changes present")."""
-    try:
-        cli.main(args=argv, prog_name="shcfg", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        sys.exit(EXIT_OK)
-    except click.UsageError as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
-    except click.Abort:
-        OUTPUT.print("Aborted.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
-    except KeyboardInterrupt:
-        OUTPUT.print("Interrupted.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_OK)
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="shcfg")

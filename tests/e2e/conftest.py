@@ -1,0 +1,85 @@
+"""End-to-end fixtures: a real sandbox over HTTP and the real CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+from reconciler.sandbox import Sandbox, SandboxConfig
+
+TOKEN = "e2e-token-7c1d9a"
+
+SEED: dict[str, Any] = {
+    "hostname": "old.example.com",
+    "machines": [
+        {"machineID": "SG_1", "name": "Front desk", "groups": ["United Kingdom", "London"]},
+        {"machineID": "SG_2", "name": "Back office", "groups": ["United Kingdom", "London"]},
+        {"machineID": "SG_3", "name": "Paris kiosk", "groups": ["France", "Paris"]},
+    ],
+    "machineGroups": [{"path": ["United Kingdom", "London"], "properties": {"legacy": "x"}}],
+}
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Shcfg:
+    """Runs `shcfg` in-process against one sandbox; manifests are written into tmp_path."""
+
+    def __init__(self, sandbox: Sandbox, workdir: Path) -> None:
+        self.sandbox = sandbox
+        self.workdir = workdir
+        self.env = {"SIMPLEHELP_URL": sandbox.url, "SIMPLEHELP_API_TOKEN": TOKEN}
+
+    def manifest(self, text: str, name: str = "manifest.yaml") -> Path:
+        path = self.workdir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    ) -> Result:
+        runner = CliRunner()
+        with contextlib.chdir(self.workdir):
+            result = runner.invoke(
+                cli,
+                list(args),
+                env={**self.env, **(env or {})},
+                input=stdin,
+                catch_exceptions=False,
+            )
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    def writes(self) -> list[str]:
+        return [c.query for c in self.sandbox.calls if c.write]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    config = SandboxConfig(token=TOKEN, data_dir=tmp_path / "server", seed=SEED)
+    with Sandbox(config) as server:
+        yield server
+
+
+@pytest.fixture
+def shcfg(sandbox: Sandbox, tmp_path: Path) -> Shcfg:
+    work = tmp_path / "work"
+    work.mkdir()
+    return Shcfg(sandbox, work)
