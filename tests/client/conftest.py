@@ -72,6 +72,7 @@ class ScriptedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall per reply
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import trustme
@@ -345,3 +346,14 @@ def test_self_signed_server_accepted_insecure_with_a_warning(tls_server: Scripte
 def test_insecure_and_ca_bundle_conflict(tls_server: ScriptedServer, ca: trustme.CA) -> None:
     with ca.cert_pem.tempfile() as path, pytest.raises(ShcfgError, match="cannot be combined"):
         make(tls_server.url, ca_bundle=path, insecure=True)
+
+
+def test_concurrent_calls_share_one_transport(server: ScriptedServer) -> None:
+    t = make(server.url, pool_size=4)
+    server.default = Reply(200, ["ok"])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: t.post("groups/list", None, write=False), range(40)))
+    assert results == [["ok"]] * 40
+    assert t.request_count == 40
+    assert len(server.seen) == 40
+    t.close()
