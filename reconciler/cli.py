@@ -27,7 +27,7 @@ from reconciler.redact import Redactor
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
-CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure")
+CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure", "timeout")
 
 
 class Output:
@@ -57,7 +57,13 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 
 
 def connection_options(fn: F) -> F:
-    """--url/--token-file/--ca-bundle/--insecure, accepted before or after the subcommand."""
+    """--url/--token-file/--ca-bundle/--insecure/--timeout, before or after the subcommand."""
+    fn = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Seconds to wait for each answer before giving up on it (default 30).",
+    )(fn)
     fn = click.option(
         "--insecure", is_flag=True, default=None, help="Skip TLS verification (loud)."
     )(fn)
@@ -128,6 +134,7 @@ def make_client(conn: dict[str, Any], concurrency: int = 8) -> Any:
         ca_bundle=conn.get("ca_bundle"),
         insecure=bool(conn.get("insecure")),
         pool_size=max(concurrency, 1),
+        timeout=(5.0, float(conn.get("timeout") or 30.0)),
     )
 
 
