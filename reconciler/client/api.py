@@ -6,6 +6,7 @@ Each method only declares its request body and response type; ``_call`` does the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -159,6 +160,9 @@ class SimpleHelpClient:
             **extra,
         )
         self._paths = {"server/backup": backup_query.strip("/")}
+        # Callers fan out from several thread pools at once; this keeps the requests in
+        # flight at `pool_size` (= --concurrency), so the server sees the load it was promised.
+        self._in_flight = threading.BoundedSemaphore(max(1, pool_size))
 
     def __repr__(self) -> str:
         return f"SimpleHelpClient(url={self._transport.base_url!r}, token='***')"
@@ -186,7 +190,10 @@ class SimpleHelpClient:
     def _call(self, query: str, body: Mapping[str, Any] | None = None) -> Any:
         """Send ``query`` (a key of ``QUERIES``) and return its decoded JSON."""
         payload = None if body is None else _compact(body)
-        return self._transport.post(self._paths.get(query, query), payload, write=QUERIES[query])
+        with self._in_flight:
+            return self._transport.post(
+                self._paths.get(query, query), payload, write=QUERIES[query]
+            )
 
     def _write(self, query: str, body: Mapping[str, Any] | None = None) -> ApiResponse:
         return _parse(query, self._call(query, body), ApiResponse)
