@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,30 @@ class Shcfg:
     def writes(self) -> list[str]:
         return [c.query for c in self.sandbox.calls if c.write]
 
+    def groups(self) -> dict[str, dict[str, Any]]:
+        """Live groups by name, with their permissions and whether a password is set."""
+        return {
+            g["obj"]["name"]: {
+                **g["obj"],
+                "permissions": g["permissions"],
+                "passwordSet": g["passwordSet"],
+            }
+            for g in self.sandbox.snapshot()["groups"]
+        }
+
+    def technicians(self) -> dict[str, dict[str, Any]]:
+        """Live technicians by username, with group names and whether a password is set."""
+        snapshot = self.sandbox.snapshot()
+        names = {g["obj"]["uniqueID"]: g["obj"]["name"] for g in snapshot["groups"]}
+        return {
+            t["obj"]["username"]: {
+                **t["obj"],
+                "groups": sorted(names[i] for i in t["obj"]["groupIDs"]),
+                "passwordSet": t["passwordSet"],
+            }
+            for t in snapshot["technicians"]
+        }
+
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
@@ -83,3 +107,18 @@ def shcfg(sandbox: Sandbox, tmp_path: Path) -> Shcfg:
     work = tmp_path / "work"
     work.mkdir()
     return Shcfg(sandbox, work)
+
+
+@pytest.fixture
+def shcfg_seeded(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Shcfg]]:
+    """A factory: a fresh sandbox with the given seed, and the CLI pointed at it."""
+    with contextlib.ExitStack() as stack:
+
+        def make(seed: dict[str, Any]) -> Shcfg:
+            base = tmp_path / f"seeded-{len(stack._exit_callbacks)}"
+            config = SandboxConfig(token=TOKEN, data_dir=base / "server", seed=seed)
+            server = stack.enter_context(Sandbox(config))
+            (base / "work").mkdir(parents=True)
+            return Shcfg(server, base / "work")
+
+        yield make
