@@ -32,7 +32,9 @@ def shcfg(*args: str, env: dict[str, str]) -> int:
 def main() -> int:
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="shcfg-demo-") as tmp:
-        config = SandboxConfig(token=token, data_dir=Path(tmp) / "server", seed=EXAMPLES / "seed.yaml")
+        config = SandboxConfig(
+            token=token, data_dir=Path(tmp) / "server", seed=EXAMPLES / "seed.yaml"
+        )
         with Sandbox(config) as server:
             console.print(f"Sandbox running at {server.url} (data in {tmp}/server)\n")
             env = {
