@@ -73,11 +73,18 @@ def levels(changes: Sequence[Change]) -> Iterator[list[Change]]:
 
 
 def run_backup(client: SimpleHelpClient, journal: Journal) -> None:
-    try:
-        client.server_backup()
-    except ApiError as exc:
-        journal.write("backup", outcome="failed", reason=str(exc))
-        raise BackupError(f"configuration backup failed, nothing was changed: {exc}") from None
+    """Trigger the backup; one of unknown outcome is simply asked for again (a second
+    timestamped copy is harmless, a missing one is not)."""
+    for attempt in range(1, MAX_RESOLVE + 1):
+        try:
+            client.server_backup()
+            break
+        except ApiError as exc:
+            if exc.outcome_unknown and attempt < MAX_RESOLVE:
+                journal.write("backup", outcome="retry", reason=str(exc))
+                continue
+            journal.write("backup", outcome="failed", reason=str(exc))
+            raise BackupError(f"configuration backup failed, nothing was changed: {exc}") from None
     journal.write("backup", outcome="ok")
 
 
