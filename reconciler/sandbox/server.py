@@ -31,7 +31,7 @@ from reconciler.sandbox.errors import ApiFailure, SandboxError, invalid
 from reconciler.sandbox.faults import Fault, FaultInjector
 from reconciler.sandbox.routes import Route, build_routes
 from reconciler.sandbox.seed import apply_seed, load_seed
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store import Persister, Store
 
 log = logging.getLogger("reconciler.sandbox")
 
@@ -251,6 +251,7 @@ class Sandbox:
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._temp_dir: Path | None = None
+        self._persister: Persister | None = None
         self._scheme = "http"
 
     # -- lifecycle -------------------------------------------------------------------
@@ -288,6 +289,8 @@ class Sandbox:
                 self._server.socket, server_side=True, do_handshake_on_connect=False
             )
             self._scheme = "https"
+        if cfg.data_dir is not None:
+            self._persister = Persister(self.store)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -335,7 +338,15 @@ class Sandbox:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._persister is not None:
+            self._persister.close()
+            self._persister = None
         self._cleanup_temp()
+
+    def flush(self) -> None:
+        """Write pending state to DATA_DIR/state.json now (no-op without a data dir)."""
+        if self._persister is not None:
+            self._persister.flush()
 
     def _cleanup_temp(self) -> None:
         if self._temp_dir is not None:
@@ -422,8 +433,8 @@ class Sandbox:
             except Exception as exc:
                 log.error("sandbox: handler error in %s: %s", query, type(exc).__name__)
                 return 500, _response(False, f"internal error: {type(exc).__name__}")
-            if route.write:
-                self.store.persist()
+            if route.write and self._persister is not None:
+                self._persister.mark_dirty()
             return 200, json.dumps(result).encode()
 
 

@@ -20,6 +20,8 @@ from typing import Any
 STATE_FILE = "state.json"
 STATE_VERSION = 1
 FIRST_ID = 1
+#: Minimum seconds between two background writes of state.json.
+PERSIST_INTERVAL_S = 0.5
 
 Path_ = tuple[str, ...]
 
@@ -141,12 +143,60 @@ class Store:
         self.load(json.loads(path.read_text(encoding="utf-8")))
         return True
 
+    def serialise(self) -> bytes:
+        """The state.json payload (compact: it is rewritten often)."""
+        return json.dumps(self.dump(), separators=(",", ":")).encode()
+
     def persist(self) -> None:
-        """Write state.json atomically: temp file in the same dir, fsync, os.replace."""
+        """Write state.json now, atomically: temp file in the same dir, fsync, os.replace."""
         path = self.state_path()
-        if path is None:
-            return
-        write_atomic(path, json.dumps(self.dump(), separators=(",", ":")).encode())
+        if path is not None:
+            write_atomic(path, self.serialise())
+
+
+class Persister:
+    """Write-behind persistence: a write marks the state dirty and returns at once; a
+    background thread serialises the state (under the store lock, so the file is always
+    a consistent snapshot) and writes it atomically, at most once per `interval` seconds.
+    A burst of writes therefore costs one serialisation, not one each: serialising a
+    10,000-machine state takes ~0.1 s. `close` writes whatever is still pending."""
+
+    def __init__(self, store: Store, interval: float = PERSIST_INTERVAL_S) -> None:
+        self._store = store
+        self._interval = interval
+        self._dirty = threading.Event()
+        self._stopping = threading.Event()
+        self._io_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="sandbox-persist", daemon=True)
+        self._thread.start()
+
+    def mark_dirty(self) -> None:
+        """Called (store lock held) after each successful write."""
+        self._dirty.set()
+
+    def flush(self) -> None:
+        """Write the state now if anything changed since the last write."""
+        with self._io_lock:
+            if not self._dirty.is_set():
+                return
+            with self._store.lock:
+                self._dirty.clear()
+                payload = self._store.serialise()
+            path = self._store.state_path()
+            if path is not None:
+                write_atomic(path, payload)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            if self._dirty.wait(0.1):
+                self.flush()
+                self._stopping.wait(self._interval)
+
+    def close(self) -> None:
+        """Stop the thread and write any pending change."""
+        self._stopping.set()
+        self._thread.join()
+        self.flush()
 
 
 def write_atomic(path: Path, payload: bytes) -> None:

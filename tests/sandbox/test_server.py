@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,7 @@ def test_persistence_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
         api = Api(sb)
         for i in range(5):
             api.ok("server/hostname/set", {"hostname": f"h{i}"})
+        sb.flush()
         assert json.loads((data / STATE_FILE).read_text())["hostname"] == "h4"
     assert sorted(p.name for p in data.iterdir()) == [STATE_FILE]
     assert "group-pw" not in (data / STATE_FILE).read_text()
@@ -281,3 +285,35 @@ def test_seed_file_errors(tmp_path: Path) -> None:
         Sandbox(make_config(seed=bad)).start()
     with pytest.raises(SeedError, match="cannot read"):
         Sandbox(make_config(seed=tmp_path / "missing.yaml")).start()
+
+
+def test_run_sandbox_serves_until_sigterm_and_logs_knobs_not_token(tmp_path: Path) -> None:
+    script = (
+        "from reconciler.sandbox import SandboxConfig, run_sandbox\n"
+        f"run_sandbox(SandboxConfig(token={TOKEN!r}, data_dir={str(tmp_path)!r}, verbose=True,"
+        " latency_ms=1))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        url = re.search(r"serving (\S+)", first)
+        assert url is not None, first
+        resp = requests.get(f"{url.group(1)}/api/v1/{TOKEN}/server/hostname/get", timeout=5)
+        assert resp.json() == ""
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        err = first + proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "latency_ms=1" in err
+    assert "server/hostname/get" in err
+    assert TOKEN not in err
+    assert (tmp_path / STATE_FILE).exists()
