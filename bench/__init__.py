@@ -1,0 +1,1 @@
+"""`make bench`: request counts, wall time, CPU and memory of plan/apply at scale."""
