@@ -25,7 +25,8 @@ from reconciler.plan import Change, Plan
 
 Refresh = Callable[[Change], Change | None]
 Notify = Callable[[str, Change, str], None]
-MAX_RESOLVE = 3
+# Read-back-and-retry rounds for a write of unknown outcome (a create is several writes).
+MAX_RESOLVE = 5
 
 
 class BackupError(ShcfgError):
