@@ -11,8 +11,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check reconciler tests
-	$(VENV)/bin/ruff format --check reconciler tests
+	$(VENV)/bin/ruff check reconciler tests tools
+	$(VENV)/bin/ruff format --check reconciler tests tools
 	$(VENV)/bin/mypy
 
 test: lint
@@ -20,6 +20,10 @@ test: lint
 
 demo: $(STAMP)
 	$(PY) -m reconciler.demo
+
+# 100 seeded applies through injected faults; prints runs, faults, converged, duplicates, leaks.
+soak: $(STAMP)
+	$(PY) tools/soak.py --runs 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
