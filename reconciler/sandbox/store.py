@@ -166,6 +166,7 @@ class Persister:
         self._interval = interval
         self._dirty = threading.Event()
         self._stopping = threading.Event()
+        self._wake = threading.Event()
         self._io_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="sandbox-persist", daemon=True)
         self._thread.start()
@@ -173,6 +174,7 @@ class Persister:
     def mark_dirty(self) -> None:
         """Called (store lock held) after each successful write."""
         self._dirty.set()
+        self._wake.set()
 
     def flush(self) -> None:
         """Write the state now if anything changed since the last write."""
@@ -187,14 +189,18 @@ class Persister:
                 write_atomic(path, payload)
 
     def _run(self) -> None:
-        while not self._stopping.is_set():
-            if self._dirty.wait(0.1):
-                self.flush()
-                self._stopping.wait(self._interval)
+        while True:
+            self._wake.wait()
+            if self._stopping.is_set():
+                return
+            self._wake.clear()
+            self.flush()
+            self._stopping.wait(self._interval)
 
     def close(self) -> None:
         """Stop the thread and write any pending change."""
         self._stopping.set()
+        self._wake.set()
         self._thread.join()
         self.flush()
 
