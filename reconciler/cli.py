@@ -324,6 +324,7 @@ def apply(
     """Plan, confirm, back up the server configuration, then apply in dependency order."""
     from reconciler.apply import Journal, apply_plan, new_context, run_backup
     from reconciler.reconcile import make_refresh, secret_lookup
+    from reconciler.safety import check_plan
     from reconciler.saved import load_saved_plan
 
     connection = _connection(ctx, conn)
@@ -336,6 +337,8 @@ def apply(
             lambda: make_client(connection, concurrency),
             concurrency=concurrency,
         )
+        # Guards again at apply time: sessions start and manifests change after a plan.
+        check_plan(result, loaded, client, force=force)
     else:
         loaded, client, live, result = _build_plan(
             paths, connection, rotate=rotate_secrets, force=force, concurrency=concurrency
