@@ -6,7 +6,7 @@ are batched: one machines/list, then notes and properties for many machines per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +47,13 @@ class MachinesKind:
         monitoring = {m.machineID: m.monitoringEnabled for m in ctx.client.machines_list()}
         present = [mid for mid in declared if mid in monitoring]
         batches = _chunks(present)
-        notes_pages = ctx.pool.map(ctx.client.machines_notes_get, batches)
-        props_pages = ctx.pool.map(ctx.client.machines_properties_get, batches)
+        # Notes and properties batches go out together: one wave of requests, not two.
+        reads: list[Callable[[list[str]], list[Any]]] = [
+            ctx.client.machines_notes_get,
+            ctx.client.machines_properties_get,
+        ]
+        pages = ctx.pool.map(lambda job: job[0](job[1]), [(r, b) for r in reads for b in batches])
+        notes_pages, props_pages = pages[: len(batches)], pages[len(batches) :]
         live = {
             mid: LiveMachine(monitoring=monitoring[mid], notes="", warnings="", properties={})
             for mid in present
