@@ -26,6 +26,9 @@ from reconciler.manifest.models import Ignore, Manifest, Prune, Server
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+# ruamel's scanner is quadratic in flow nesting depth; brackets beyond this are refused unparsed.
+MAX_FLOW_BRACKETS = 256
+_BRACKET = re.compile(r"[\[\]{}]")
 SUFFIXES = (".yaml", ".yml")
 REDACTED = "(sensitive)"
 
@@ -154,6 +157,10 @@ def _parse_file(path: Path, issues: list[Issue]) -> list[_Doc]:
     except OSError as exc:
         issues.append(Issue(None, f"{name}: cannot read: {exc.strerror or type(exc).__name__}"))
         return []
+    deep = _too_many_brackets(text)
+    if deep is not None:
+        issues.append(Issue(Location(name, *deep), "document nested too deeply"))
+        return []
     docs: list[_Doc] = []
     yaml = YAML(typ="rt")
     try:
@@ -185,6 +192,22 @@ def _parse_file(path: Path, issues: list[Issue]) -> list[_Doc]:
     except Exception as exc:  # ruamel raises assorted errors on hostile input; never a traceback
         issues.append(Issue(None, f"{name}: cannot parse YAML: {type(exc).__name__}: {exc}"))
     return docs
+
+
+def _too_many_brackets(text: str) -> tuple[int, int] | None:
+    """Position (line, col) where unclosed ``[``/``{`` exceed the limit, counted without parsing.
+
+    Brackets inside quoted strings count too: a deliberate over-approximation that only
+    matters for hundreds of unbalanced brackets.
+    """
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_FLOW_BRACKETS:
+            start = match.start()
+            line_start = text.rfind("\n", 0, start) + 1
+            return text.count("\n", 0, start) + 1, start - line_start + 1
+    return None
 
 
 def _mark(name: str, exc: MarkedYAMLError) -> Location | None:
