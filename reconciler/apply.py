@@ -55,6 +55,30 @@ class Journal:
             fh.write(line + "\n")
 
 
+def owed_secrets(path: Path | None) -> list[tuple[str, str]]:
+    """Objects whose write-only password a journaled apply meant to set but never confirmed.
+
+    A password cannot be read back, so after a failed or killed apply only the journal
+    knows that an object was created without one.
+    """
+    if path is None or not path.is_file():
+        return []
+    owed: dict[tuple[str, str], None] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a killed process
+        if not isinstance(record, dict) or "password" not in (record.get("fields") or []):
+            continue
+        key = (str(record.get("kind")), str(record.get("identity")))
+        if record.get("event") == "intent":
+            owed[key] = None
+        elif record.get("event") == "applied":
+            owed.pop(key, None)
+    return list(owed)
+
+
 @dataclass
 class ApplyResult:
     applied: list[Change] = field(default_factory=list)

@@ -344,6 +344,7 @@ def apply(
             paths, connection, rotate=rotate_secrets, force=force, concurrency=concurrency
         )
     _show_plan(result, "text")
+    _warn_owed_secrets(Path(journal) if journal else None, result)
     if not result.has_changes:
         client.close()
         return
@@ -388,6 +389,23 @@ def apply(
         context.pool.close()
         client.close()
     _report(outcome)
+
+
+def _warn_owed_secrets(journal: Path | None, result: Any) -> None:
+    """A password an earlier apply never confirmed cannot be seen in a plan: say so."""
+    from reconciler.apply import owed_secrets
+
+    setting = {c.key for c in result.changes if c.field("password") is not None}
+    owed = [
+        f"{kind} {name!r}" for kind, name in owed_secrets(journal) if (kind, name) not in setting
+    ]
+    if owed:
+        OUTPUT.print(
+            f"Warning: an earlier apply did not confirm the password of {', '.join(owed)} "
+            "(see the journal); run apply with --rotate-secrets to set it.",
+            err=True,
+            style="bold yellow",
+        )
 
 
 def _notify(event: str, change: Any, message: str) -> None:
