@@ -90,3 +90,22 @@ def test_backup_of_unknown_outcome_is_asked_again_then_fails_before_any_change(
     assert shcfg.writes() == ["server/backup"] * 5
     backups = [e["outcome"] for e in _journal(shcfg.workdir) if e["event"] == "backup"]
     assert backups == ["retry"] * 4 + ["failed"]
+
+
+def test_unconfirmed_password_is_warned_about_until_rotated(make_shcfg: MakeShcfg) -> None:
+    shcfg = make_shcfg()
+    # backup and create succeed; every password/set (first try and read-back rounds) fails.
+    shcfg.sandbox.faults = ScriptedFaults([None, None] + [Fault("500")] * 6)  # type: ignore[assignment]
+    path = shcfg.manifest(ONE_TECH)
+    first = shcfg("apply", str(path), "--auto-approve", env=ENV)
+    assert first.exit_code == 1
+    assert "technicians/password/set: HTTP 500" in first.stdout
+    second = shcfg("apply", str(path), "--auto-approve", env=ENV)
+    assert second.exit_code == 0
+    warning = "an earlier apply did not confirm the password of technicians 'alice'"
+    assert warning in second.stderr
+    assert shcfg.sandbox.snapshot()["technicians"][0]["passwordSet"] is False
+    rotated = shcfg("apply", str(path), "--auto-approve", "--rotate-secrets", env=ENV)
+    assert rotated.exit_code == 0, rotated.output
+    assert shcfg.sandbox.snapshot()["technicians"][0]["passwordSet"] is True
+    assert warning not in shcfg("apply", str(path), "--auto-approve", env=ENV).stderr
