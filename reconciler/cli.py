@@ -488,7 +488,7 @@ def sandbox(token: str | None, **options: Any) -> None:
     """Run the bundled SimpleHelp API emulator on loopback."""
     from pydantic import ValidationError
 
-    from reconciler.sandbox import SandboxConfig, run_sandbox
+    from reconciler.sandbox import SandboxConfig, SandboxError, run_sandbox
 
     token = token or os.environ.get("SIMPLEHELP_API_TOKEN")
     if not token:
@@ -499,7 +499,10 @@ def sandbox(token: str | None, **options: Any) -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ShcfgError(f"sandbox: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    run_sandbox(config)
+    try:
+        run_sandbox(config)
+    except SandboxError as exc:
+        raise ShcfgError("sandbox: " + " ".join(str(exc).split())) from None
 
 
 def main(argv: list[str] | None = None) -> None:
