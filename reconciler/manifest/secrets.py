@@ -29,11 +29,6 @@ class Resolved:
     values: list[str] = field(default_factory=list)
 
 
-def has_reference(text: str) -> bool:
-    """Whether ``text`` contains ``${`` that is not escaped as ``$${``."""
-    return any(match.group(0) != "$${" for match in _TOKEN.finditer(text))
-
-
 def resolve(
     text: str,
     base_dir: Path,
