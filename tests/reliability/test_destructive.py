@@ -1,0 +1,127 @@
+"""Destructive changes via the CLI: thresholds, active sessions, keepAccessFrom, preventDestroy."""
+
+from __future__ import annotations
+
+from tests.reliability.conftest import MakeShcfg
+
+TECHS = [{"username": f"tech{i:02}"} for i in range(12)]
+PRUNE_ALL = """\
+version: 1
+technicians:
+  - username: tech00
+prune: {technicians: true}
+"""
+
+
+def _one_error_block(stderr: str) -> list[str]:
+    lines = stderr.strip().splitlines()
+    assert lines and all(line.startswith("Error: ") for line in lines), stderr
+    assert "Traceback" not in stderr
+    return lines
+
+
+def test_delete_threshold_refused_without_force_naming_the_numbers(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg(seed={"technicians": TECHS})
+    path = shcfg.manifest(PRUNE_ALL)
+    for args in (("plan",), ("apply", "--auto-approve")):
+        refused = shcfg(*args, str(path))
+        assert refused.exit_code == 1
+        (line,) = _one_error_block(refused.stderr)
+        assert "refusing to delete 11 of 12 technicians (92%, more than 10 and 25%)" in line
+        assert "--force" in line
+    assert shcfg.writes() == []
+    forced = shcfg("apply", str(path), "--auto-approve", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert [t["obj"]["username"] for t in shcfg.sandbox.snapshot()["technicians"]] == ["tech00"]
+
+
+def test_deletes_under_either_limit_pass(make_shcfg: MakeShcfg) -> None:
+    # 10 deletes of 12 (83%) is not more than 10 objects: allowed.
+    shcfg = make_shcfg(seed={"technicians": TECHS})
+    path = shcfg.manifest(
+        PRUNE_ALL.replace("  - username: tech00\n", "  - username: tech00\n  - username: tech01\n")
+    )
+    assert shcfg("plan", str(path)).exit_code == 0
+
+
+SESSIONS = {
+    "technicians": [{"username": "bob"}, {"username": "carol"}],
+    "supportSessions": [{"sessionID": "SUP-77", "technicianUsername": "bob"}],
+    "accessSessions": [{"sessionID": "ACC-12", "technicianUsername": "carol"}],
+}
+
+
+def test_technician_in_a_session_is_not_deleted_or_disabled_without_force(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg(seed=SESSIONS)
+    path = shcfg.manifest(
+        """\
+        version: 1
+        technicians:
+          - username: carol
+            enabled: false
+        prune: {technicians: true}
+        """
+    )
+    refused = shcfg("apply", str(path), "--auto-approve")
+    assert refused.exit_code == 1
+    lines = _one_error_block(refused.stderr)
+    assert any("'bob' is in active session 'SUP-77'" in line for line in lines)
+    assert any("'carol' is in active session 'ACC-12'" in line for line in lines)
+    assert shcfg.writes() == []
+    forced = shcfg("apply", str(path), "--auto-approve", "--force")
+    assert forced.exit_code == 0, forced.output
+    techs = shcfg.sandbox.snapshot()["technicians"]
+    assert [(t["obj"]["username"], t["obj"]["enabled"]) for t in techs] == [("carol", False)]
+
+
+def test_restrictions_that_lock_out_keep_access_from_are_refused_even_with_force(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg(seed={"techRestrictions": [r"10\.0\..*"]})
+    typo = shcfg.manifest(
+        """\
+        version: 1
+        server:
+          techRestrictions: ['10\\.0\\.1\\..*', '172\\.16\\..*']
+          keepAccessFrom: [10.0.0.5, 172.16.3.4]
+        prune: {techRestrictions: true}
+        """
+    )
+    for extra in ((), ("--force",)):
+        refused = shcfg("apply", str(typo), "--auto-approve", *extra)
+        assert refused.exit_code == 1
+        (line,) = _one_error_block(refused.stderr)
+        assert "would lock out 10.0.0.5 (server.keepAccessFrom)" in line
+    assert shcfg.writes() == []
+    fixed = shcfg.manifest(typo.read_text().replace("1\\.", ""), name="fixed.yaml")
+    typo.unlink()
+    applied = shcfg("apply", str(fixed), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert sorted(shcfg.sandbox.snapshot()["techRestrictions"]) == [r"10\.0\..*", r"172\.16\..*"]
+
+
+def test_prevent_destroy_fails_a_plan_that_deletes_the_object(make_shcfg: MakeShcfg) -> None:
+    shcfg = make_shcfg(seed={"technicians": [{"username": "alice"}, {"username": "bob"}]})
+    path = shcfg.manifest(
+        """\
+        version: 1
+        technicians:
+          - username: alice
+        prune: {technicians: true}
+        """
+    )
+    saved = shcfg("plan", str(path), "--out", "plan.json")
+    assert saved.exit_code == 0, saved.output
+    # bob is declared protected after the plan was reviewed: the saved plan may not delete him.
+    protected = "  - username: bob\n    lifecycle: {preventDestroy: true}\n"
+    path.write_text(path.read_text().replace("prune:", protected + "prune:"))
+    for extra in ((), ("--force",)):
+        refused = shcfg("apply", "--plan", "plan.json", "--auto-approve", *extra)
+        assert refused.exit_code == 1
+        (line,) = _one_error_block(refused.stderr)
+        assert "technicians 'bob' has lifecycle.preventDestroy but the plan deletes it" in line
+    assert shcfg.writes() == []
