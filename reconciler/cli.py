@@ -441,7 +441,13 @@ def _report(outcome: Any) -> None:
 @click.option(
     "--include-machines", is_flag=True, help="Export machine and machine-group properties."
 )
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Requests in flight.",
+)
 @connection_options
 @click.pass_context
 @handle_errors
@@ -467,20 +473,41 @@ def export(
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="0: any free port.",
+)
 @click.option("--token", "token", default=None, help="API token (else $SIMPLEHELP_API_TOKEN).")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--seed", type=click.Path(dir_okay=False, exists=True), default=None)
-@click.option("--latency-ms", type=click.FloatRange(0), default=0.0)
-@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None, help="Persist state here."
+)
+@click.option(
+    "--seed", type=click.Path(dir_okay=False, exists=True), default=None, help="YAML/JSON seed."
+)
+@click.option("--latency-ms", type=click.FloatRange(0), default=0.0, help="Delay per request.")
+@click.option(
+    "--fail-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of requests to fail."
+)
 @click.option(
     "--fail-kinds", default="500", show_default=True, help="500,503,429,reset,timeout,html"
 )
-@click.option("--fail-seed", type=int, default=0, show_default=True)
-@click.option("--backup-query", default="server/backup", show_default=True)
-@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None)
-@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True), default=None)
+@click.option("--fail-seed", type=int, default=0, show_default=True, help="Replayable faults.")
+@click.option(
+    "--backup-query", default="server/backup", show_default=True, help="Path of the backup query."
+)
+@click.option(
+    "--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None, help="Serve HTTPS."
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Key of --tls-cert.",
+)
 @click.option("--allow-remote", is_flag=True, help="Allow binding a non-loopback address.")
 @click.option("--verbose", is_flag=True, help="Log each request (never the token).")
 @handle_errors
