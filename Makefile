@@ -30,5 +30,10 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run --out bench-results.json
 
+# Regenerate schemas/*.json from the code (a test fails when a committed one is stale).
+schemas: $(STAMP)
+	$(PY) -m reconciler.manifest.schema schemas/shcfg-manifest.schema.json
+	$(PY) -m reconciler.render.schema schemas/plan.schema.json
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
