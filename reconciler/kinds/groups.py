@@ -267,8 +267,15 @@ def _attributes(change: Change, ctx: ApplyContext) -> dict[str, Any]:
 
 def _labels(fields: Sequence[FieldChange], *, created: bool) -> tuple[Label, ...]:
     labels: list[Label] = []
-    for fc in fields:
-        path, before, after = fc.path, fc.before, fc.after
+    # On create a nested settings object is one field holding the whole object.
+    flat = [
+        (f"{fc.path}.{sub}", None, value)
+        for fc in fields
+        if fc.path in NESTED and isinstance(fc.after, dict)
+        for sub, value in fc.after.items()
+    ]
+    flat += [(fc.path, fc.before, fc.after) for fc in fields]
+    for path, before, after in flat:
         if path.startswith("permissions.") and after is True and before is not True:
             labels.append(Label.GRANTS_PERMISSION)
         elif path.startswith("ldapSettings"):
