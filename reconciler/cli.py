@@ -128,6 +128,7 @@ def make_client(conn: dict[str, Any], concurrency: int = 8) -> Any:
             err=True,
             style="bold red",
         )
+        _quiet_library_tls_warnings()
     return SimpleHelpClient(
         url,
         token,
@@ -135,6 +136,20 @@ def make_client(conn: dict[str, Any], concurrency: int = 8) -> Any:
         insecure=bool(conn.get("insecure")),
         pool_size=max(concurrency, 1),
         timeout=(5.0, float(conn.get("timeout") or 30.0)),
+    )
+
+
+def _quiet_library_tls_warnings() -> None:
+    """The CLI said it once, loudly; a multi-line library warning per request buries that."""
+    import logging
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+    warnings.filterwarnings("ignore", message="TLS certificate verification is disabled")
+    logging.getLogger("reconciler.client.transport").addFilter(
+        lambda record: "insecure mode" not in record.getMessage()
     )
 
 
