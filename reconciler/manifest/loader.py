@@ -150,9 +150,12 @@ def _parse_file(path: Path, issues: list[Issue]) -> list[_Doc]:
     """Parse every document of one file; on a YAML error keep the documents before it."""
     name = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        issues.append(Issue(None, f"{name}: not valid UTF-8 text"))
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        issues.append(Issue(Location(name, line, col), "not valid UTF-8 text"))
         return []
     except OSError as exc:
         issues.append(Issue(None, f"{name}: cannot read: {exc.strerror or type(exc).__name__}"))

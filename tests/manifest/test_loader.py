@@ -226,7 +226,7 @@ def test_yaml_syntax_error(write: WriteFn) -> None:
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "bin.yaml"
     path.write_bytes(b"version: 1\n\xff\xfe")
-    assert errors_of([path]) == [f"{path}: not valid UTF-8 text"]
+    assert errors_of([path]) == [f"{path}:2:1: not valid UTF-8 text"]
 
 
 def test_document_must_be_a_mapping(write: WriteFn) -> None:
