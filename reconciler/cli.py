@@ -338,6 +338,7 @@ def apply(
 ) -> None:
     """Plan, confirm, back up the server configuration, then apply in dependency order."""
     from reconciler.apply import Journal, apply_plan, new_context, run_backup
+    from reconciler.progress import ApplyProgress
     from reconciler.reconcile import make_refresh, secret_lookup
     from reconciler.safety import check_plan
     from reconciler.saved import load_saved_plan
@@ -391,14 +392,15 @@ def apply(
 
     previous = signal.signal(signal.SIGINT, on_signal)
     try:
-        outcome = apply_plan(
-            result,
-            context,
-            journal=log,
-            refresh=make_refresh(client, loaded, result, concurrency, rotate_secrets),
-            notify=_notify,
-            stop=stop,
-        )
+        with ApplyProgress(len(result.changes), OUTPUT.err) as progress:
+            outcome = apply_plan(
+                result,
+                context,
+                journal=log,
+                refresh=make_refresh(client, loaded, result, concurrency, rotate_secrets),
+                notify=progress.wrap(_notify),
+                stop=stop,
+            )
     finally:
         signal.signal(signal.SIGINT, previous)
         context.pool.close()

@@ -1,0 +1,106 @@
+"""Progress of a long apply: a rich bar on a terminal, periodic plain lines otherwise.
+
+A CI log has no terminal to redraw a bar in, so there the progress is a line every
+`interval` seconds or every `every` changes (whichever comes first), and one at the end.
+It is fed by the `notify` callback of `apply_plan`, which may be called from pool threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+Notify = Callable[[str, Any, str], None]
+INTERVAL = 5.0
+
+
+class ApplyProgress:
+    """Counts changes as they finish and reports how far the apply has got."""
+
+    def __init__(
+        self,
+        total: int,
+        console: Console,
+        *,
+        interval: float = INTERVAL,
+        every: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        bar: bool | None = None,
+    ) -> None:
+        self.total = total
+        self.console = console
+        self.interval = interval
+        self.every = every or max(10, total // 10)
+        self.clock = clock
+        self.done = 0
+        self.failed = 0
+        self._lock = threading.Lock()
+        self._start = clock()
+        self._last_time = self._start
+        self._last_done = 0
+        self._bar: Progress | None = None
+        self._task: Any = None
+        use_bar = console.is_terminal if bar is None else bar
+        if use_bar:
+            self._bar = Progress(
+                TextColumn("Applying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+
+    def __enter__(self) -> ApplyProgress:
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("apply", total=self.total)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        elif self.done != self._last_done or self.done == 0:
+            self._line()
+
+    def wrap(self, notify: Notify) -> Notify:
+        """A notify callback that reports the change, then counts it."""
+
+        def wrapped(event: str, change: Any, message: str) -> None:
+            notify(event, change, message)
+            self.update(event)
+
+        return wrapped
+
+    def update(self, event: str) -> None:
+        """Count one finished change ("applied" or a failure)."""
+        with self._lock:
+            self.done += 1
+            if event != "applied":
+                self.failed += 1
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self.done)
+                return
+            now = self.clock()
+            if self.done - self._last_done >= self.every or now - self._last_time >= self.interval:
+                self._line(now)
+
+    def _line(self, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
+        self._last_time, self._last_done = now, self.done
+        failed = f", {self.failed} failed" if self.failed else ""
+        self.console.print(
+            f"Progress: {self.done}/{self.total} changes{failed}, {now - self._start:.0f}s elapsed",
+            highlight=False,
+        )
