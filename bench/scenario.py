@@ -50,7 +50,10 @@ def _state(size: Size, rng: random.Random) -> dict[str, Any]:
     ]
     paths = [[f"region-{m // 10:02d}", f"site-{m:03d}"] for m in range(size.machine_groups)]
     machine_groups = [
-        {"path": path, "properties": {f"mgkey{k}": f"{path[1]}-{k}" for k in range(3)}}
+        {
+            "path": path,
+            "properties": {f"mgkey{k}": f"{path[1]}-{k}" for k in range(size.group_properties)},
+        }
         for path in paths
     ]
     machines = [
