@@ -95,7 +95,9 @@ def load_manifests(paths: Sequence[str | Path], *, resolve_secrets: bool = True)
         if model is not None:
             models.append((doc, model))
     if files and not docs and not issues:
-        issues.append(Issue(None, f"{files[0]}: no manifest documents (expected 'version: 1')"))
+        issues.append(
+            Issue(Location(str(files[0]), 1, 1), "no manifest documents (expected 'version: 1')")
+        )
     loaded = None
     if models:
         loaded = _merge(models, issues)
@@ -187,14 +189,25 @@ def _parse_file(path: Path, issues: list[Issue]) -> list[_Doc]:
     except MarkedYAMLError as exc:
         issues.append(Issue(_mark(name, exc), str(exc.problem or exc.context or "invalid YAML")))
     except YAMLError as exc:
-        issues.append(Issue(None, f"{name}: invalid YAML: {exc}"))
+        at = _position(name, text, getattr(exc, "position", None))
+        issues.append(Issue(at, f"invalid YAML: {getattr(exc, 'reason', None) or exc}"))
     except RecursionError:
-        issues.append(Issue(None, f"{name}: YAML nested too deeply"))
+        issues.append(Issue(Location(name, 1, 1), "YAML nested too deeply"))
     except MemoryError:
-        issues.append(Issue(None, f"{name}: YAML too large"))
+        issues.append(Issue(Location(name, 1, 1), "YAML too large"))
     except Exception as exc:  # ruamel raises assorted errors on hostile input; never a traceback
-        issues.append(Issue(None, f"{name}: cannot parse YAML: {type(exc).__name__}: {exc}"))
+        issues.append(
+            Issue(Location(name, 1, 1), f"cannot parse YAML: {type(exc).__name__}: {exc}")
+        )
     return docs
+
+
+def _position(name: str, text: str, offset: object) -> Location:
+    """File position of a character offset (errors of ruamel's reader carry only that)."""
+    if not isinstance(offset, int) or offset < 0:
+        return Location(name, 1, 1)
+    line = text.count("\n", 0, offset) + 1
+    return Location(name, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
 def _too_many_brackets(text: str) -> tuple[int, int] | None:

@@ -247,7 +247,7 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
 
 def test_only_empty_documents(write: WriteFn) -> None:
     path = write("c.yaml", "# nothing yet\n")
-    assert errors_of([path]) == [f"{path}: no manifest documents (expected 'version: 1')"]
+    assert errors_of([path]) == [f"{path}:1:1: no manifest documents (expected 'version: 1')"]
 
 
 def test_directory_is_read_recursively_and_sorted(write: WriteFn, tmp_path: Path) -> None:
@@ -374,4 +374,4 @@ def test_deep_nesting_is_refused(write: WriteFn) -> None:
     very = write("deeper.yaml", "x: " + "[" * 5000 + "]" * 5000 + "\n")
     assert errors_of([very]) == [f"{very}:1:260: document nested too deeply"]
     blocks = write("blocks.yaml", "- " * 2000 + "a\n")
-    assert errors_of([blocks]) == [f"{blocks}: YAML nested too deeply"]
+    assert errors_of([blocks]) == [f"{blocks}:1:1: YAML nested too deeply"]
