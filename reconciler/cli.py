@@ -208,12 +208,17 @@ def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> Any:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--skip-secrets",
+    is_flag=True,
+    help="Check ${env:}/${file:} syntax only, not that they resolve (pre-commit, no secrets).",
+)
 @handle_errors
-def validate(paths: tuple[str, ...]) -> None:
+def validate(paths: tuple[str, ...], skip_secrets: bool) -> None:
     """Check manifests offline: schema, references, duplicates, regexes, secrets."""
     from reconciler.manifest import ManifestError, check_references
 
-    loaded = _load(paths)
+    loaded = _load(paths, resolve_secrets=not skip_secrets)
     issues = check_references(loaded)
     if issues:
         raise ManifestError(issues)
