@@ -35,8 +35,10 @@ class Output:
 
     def __init__(self) -> None:
         self.redactor = Redactor()
-        self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        # No markup or emoji codes: names and paths from manifests and servers are printed
+        # as they are ("[x]" stays, "file.yaml:100:5" does not turn into an emoji).
+        self.out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
     def print(self, renderable: Any = "", *, err: bool = False, style: str | None = None) -> None:
         console = self.err if err else self.out
@@ -489,7 +491,7 @@ def export(
     for path in written:
         OUTPUT.print(f"wrote {path}")
     if placeholders:
-        OUTPUT.print("Set these environment variables before apply (write-only secrets):")
+        OUTPUT.print("Set these environment variables before plan or apply (exported secrets):")
         for name in placeholders:
             OUTPUT.print(f"  {name}")
 
