@@ -81,3 +81,14 @@ def test_apply_prints_progress_in_plain_mode(shcfg: Shcfg) -> None:
     assert result.exit_code == 0, result.output
     assert "Progress: 4/4 changes" in result.stderr
     assert "\x1b[" not in result.stderr
+
+
+def test_terminal_mode_draws_a_bar_and_prints_no_plain_lines() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100)
+    with ApplyProgress(3, console, bar=True) as progress:
+        for _ in range(3):
+            progress.update("applied")
+    assert progress.done == 3
+    assert "Progress:" not in buffer.getvalue()
+    assert "3/3" in buffer.getvalue()
