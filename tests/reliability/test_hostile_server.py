@@ -13,6 +13,7 @@ import pytest
 from reconciler.sandbox import Sandbox
 from tests.e2e.conftest import TOKEN
 from tests.reliability.conftest import MakeShcfg
+from tools.soak import fast_backoff
 
 TARGET = "technicians/list"
 MANIFEST = """\
@@ -107,7 +108,8 @@ def test_bad_read_gives_one_line_error_and_no_write(hostile: HostileProxy) -> No
     shcfg = hostile.shcfg  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{hostile.server_address[1]}"
     path = shcfg.manifest(MANIFEST)
-    result = shcfg("apply", str(path), "--auto-approve", env={"SIMPLEHELP_URL": url})
+    with fast_backoff():  # a retried 502 would otherwise wait 7.5 s of real backoff
+        result = shcfg("apply", str(path), "--auto-approve", env={"SIMPLEHELP_URL": url})
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
