@@ -188,10 +188,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = sb.faults.draw(write)
         if fault is not None:
             status = self._inject(fault, token, route, raw)
+            sb.record(Call(query=query, write=write, status=status, fault=fault.kind))
         else:
             status, payload = sb.process(unquote(token), route, query, raw)
+            # Recorded before answering, so a client that has its answer sees the call logged.
+            sb.record(Call(query=query, write=write, status=status))
             self._send(status, payload)
-        sb.record(Call(query=query, write=write, status=status, fault=fault and fault.kind))
         if sb.cfg.verbose:
             suffix = f" (fault {fault.kind})" if fault else ""
             log.info("%s %s -> %s%s", self.command, query, status or "no response", suffix)
