@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from deepdiff import DeepDiff
+
 from reconciler.client.api import SimpleHelpClient
 from reconciler.manifest import LoadedManifest
 from reconciler.plan import Change, FieldChange, Undeclared
@@ -140,3 +142,15 @@ def same(have: Any, want: Any, *, unordered: bool = False) -> bool:
     if isinstance(have, bool) or isinstance(want, bool):
         return have is want
     return bool(have == want)
+
+
+def nested_changes(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+    """Declared keys of a settings object whose live value differs (lists are sets).
+
+    A cheap equality check first; deepdiff only for the objects that differ.
+    """
+    declared = {key: have.get(key) for key in want}
+    if declared == want and all(same(declared[k], v) for k, v in want.items()):
+        return []
+    diff = DeepDiff(declared, want, ignore_order=True, ignore_type_in_groups=[(int, float)])
+    return sorted(str(key) for key in diff.affected_root_keys)

@@ -13,6 +13,7 @@ from reconciler.kinds.base import (
     PlanContext,
     ReadContext,
     field_changes,
+    nested_changes,
     same,
 )
 from reconciler.manifest.models import Group
@@ -160,14 +161,10 @@ class GroupsKind:
             have = current.get(key)
             if key in NESTED:
                 have_map = have if isinstance(have, dict) else {}
-                diffs = [
-                    (f"{key}.{sub}", have_map.get(sub), v)
-                    for sub, v in want.items()
-                    if not same(have_map.get(sub), v, unordered=sub == "memberOfGroups")
-                ]
-                if diffs:
+                changed = nested_changes(have_map, want)
+                if changed:
                     base[key] = have_map
-                    pairs += diffs
+                    pairs += [(f"{key}.{sub}", have_map.get(sub), want[sub]) for sub in changed]
             elif not same(have, want):
                 pairs.append((key, have, want))
         if group.permissions is not None:
