@@ -27,6 +27,8 @@ Refresh = Callable[[Change], Change | None]
 Notify = Callable[[str, Change, str], None]
 # Read-back-and-retry rounds for a write of unknown outcome (a create is several writes).
 MAX_RESOLVE = 5
+# What a unit returns when an interruption came before it started (compared by identity).
+NOT_STARTED = "not started"
 
 
 class BackupError(ShcfgError):
@@ -142,6 +144,8 @@ def apply_plan(
 
     def run_unit(unit: list[Change]) -> str | None:
         """Apply a unit (one change, or a batch of a batched kind); an error text or None."""
+        if stop.is_set():
+            return NOT_STARTED
         kind = REGISTRY[unit[0].kind]
         for change in unit:
             journal.write("intent", **_describe(change))
@@ -186,6 +190,8 @@ def apply_plan(
         outcomes = [run_unit(level)] if batched else ctx.pool.map(run_unit, units)
         for unit, error in zip(units, outcomes, strict=True):
             for change in unit:
+                if error is NOT_STARTED:
+                    continue
                 if error is None:
                     result.applied.append(change)
                     journal.write("applied", **_describe(change))
