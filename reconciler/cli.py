@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -23,6 +23,12 @@ from rich.console import Console
 from reconciler import __version__
 from reconciler.errors import ShcfgError
 from reconciler.redact import Redactor
+
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult
+    from reconciler.client.api import SimpleHelpClient
+    from reconciler.manifest import LoadedManifest
+    from reconciler.plan import Change, Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,11 +57,6 @@ class Output:
 
 
 OUTPUT = Output()
-
-
-def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    OUTPUT.print(f"Error: {message}", err=True, style="bold red")
-    sys.exit(code)
 
 
 def connection_options(fn: F) -> F:
@@ -116,7 +117,7 @@ def read_token(token_file: str | None) -> str:
     return token
 
 
-def make_client(conn: dict[str, Any], concurrency: int = 8) -> Any:
+def make_client(conn: dict[str, Any], concurrency: int = 8) -> SimpleHelpClient:
     from reconciler.client.api import SimpleHelpClient
 
     url = conn.get("url") or os.environ.get("SIMPLEHELP_URL")
@@ -198,7 +199,7 @@ def cli(ctx: click.Context, **conn: Any) -> None:
     ctx.obj = {k: v for k, v in conn.items() if v is not None}
 
 
-def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> Any:
+def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedManifest:
     from reconciler.manifest import load_manifests
 
     if not paths:
@@ -251,15 +252,19 @@ def plan_options(fn: F) -> F:
 
 def _build_plan(
     paths: tuple[str, ...], conn: dict[str, Any], *, rotate: bool, force: bool, concurrency: int
-) -> tuple[Any, Any, Any, Any]:
+) -> tuple[LoadedManifest, SimpleHelpClient, dict[str, Any], Plan]:
     from reconciler.reconcile import make_plan, read_live
     from reconciler.safety import check_plan
 
     loaded = _load(paths)
     client = make_client(conn, concurrency)
-    live = read_live(client, loaded, concurrency=concurrency)
-    plan = make_plan(loaded, live, server=client.url, rotate_secrets=rotate)
-    check_plan(plan, loaded, client, force=force)
+    try:
+        live = read_live(client, loaded, concurrency=concurrency)
+        plan = make_plan(loaded, live, server=client.url, rotate_secrets=rotate)
+        check_plan(plan, loaded, client, force=force)
+    except BaseException:
+        client.close()
+        raise
     return loaded, client, live, plan
 
 
@@ -304,7 +309,7 @@ def plan(
         sys.exit(EXIT_CHANGES)
 
 
-def _show_plan(result: Any, fmt: str) -> None:
+def _show_plan(result: Plan, fmt: str) -> None:
     from reconciler.render import render_json, render_markdown, render_text
 
     if fmt == "json":
@@ -415,7 +420,7 @@ def apply(
     _report(outcome)
 
 
-def _warn_owed_secrets(journal: Path | None, result: Any) -> None:
+def _warn_owed_secrets(journal: Path | None, result: Plan) -> None:
     """A password an earlier apply never confirmed cannot be seen in a plan: say so."""
     from reconciler.apply import owed_secrets
 
@@ -432,7 +437,7 @@ def _warn_owed_secrets(journal: Path | None, result: Any) -> None:
         )
 
 
-def _notify(event: str, change: Any, message: str) -> None:
+def _notify(event: str, change: Change, message: str) -> None:
     from reconciler.render.common import SYMBOLS, title
 
     if event == "applied":
@@ -441,7 +446,7 @@ def _notify(event: str, change: Any, message: str) -> None:
         OUTPUT.print(f"  {SYMBOLS[change.action]} {title(change)}: FAILED: {message}", style="red")
 
 
-def _report(outcome: Any) -> None:
+def _report(outcome: ApplyResult) -> None:
     from reconciler.render.common import title
 
     applied, failed, skipped = outcome.applied, outcome.failed, outcome.not_attempted
