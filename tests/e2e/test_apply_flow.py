@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,3 +93,35 @@ def test_connection_options_before_or_after_subcommand(
     missing = shcfg("plan", str(path), env={"SIMPLEHELP_URL": "", "SIMPLEHELP_API_TOKEN": ""})
     assert missing.exit_code == 1
     assert "SIMPLEHELP" in missing.stderr
+
+
+def _apply_on_a_terminal(shcfg: Shcfg, path: Path, answer: str) -> subprocess.CompletedProcess[str]:
+    """Run apply with a pseudo-terminal as stdin, answering its confirmation prompt."""
+    primary, secondary = os.openpty()
+    try:
+        os.write(primary, answer.encode() + b"\n")
+        return subprocess.run(
+            [sys.executable, "-m", "reconciler", "apply", str(path)],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **shcfg.env},
+            cwd=shcfg.workdir,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+
+
+def test_terminal_confirmation_yes_applies_anything_else_cancels(shcfg: Shcfg) -> None:
+    path = shcfg.manifest(MANIFEST.replace(", canFly: true", ""))
+    refused = _apply_on_a_terminal(shcfg, path, "y")
+    assert refused.returncode == 1
+    assert "apply cancelled" in refused.stderr
+    assert shcfg.writes() == []
+    accepted = _apply_on_a_terminal(shcfg, path, "yes")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Apply complete: 2 applied" in accepted.stdout
+    assert set(shcfg.technicians()) == {"alice"}
