@@ -45,7 +45,7 @@ def make_plan(
     if issues:
         raise ManifestError(issues)
     ctx = PlanContext(manifest=manifest, live=live, rotate_secrets=rotate_secrets)
-    plan = Plan(server=server, manifests=[str(Path(f).resolve()) for f in manifest.files])
+    plan = Plan(server=server, manifests=[_portable(f) for f in manifest.files])
     for name, kind in REGISTRY.items():
         part = kind.plan(ctx)
         plan.changes += part.changes
@@ -53,6 +53,16 @@ def make_plan(
         plan.undeclared += part.undeclared
         plan.live_counts[name] = part.live_count
     return plan.sorted()
+
+
+def _portable(path: str) -> str:
+    """Relative to the working directory when inside it, so a plan made in one CI job
+    applies in another job's checkout of the same repository."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
 
 
 def stale_changes(plan: Plan, live: dict[str, Any]) -> list[str]:

@@ -115,3 +115,17 @@ def test_a_file_that_is_not_a_plan_is_one_line_error(shcfg: Shcfg) -> None:
     assert result.exit_code == 1
     assert "not a shcfg plan" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_saved_plan_applies_from_another_checkout(shcfg: Shcfg, tmp_path: Path) -> None:
+    """A pipeline plans in one job and applies in another job's checkout of the repo."""
+    manifest, saved = _save(shcfg)
+    assert json.loads(saved.read_text())["plan"]["manifests"] == [manifest.name]
+    other = tmp_path / "other-checkout"
+    other.mkdir()
+    (other / manifest.name).write_text(manifest.read_text(), encoding="utf-8")
+    manifest.unlink()
+    elsewhere = Shcfg(shcfg.sandbox, other)
+    result = elsewhere("apply", "--plan", str(saved), "--auto-approve", env=SECRETS)
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 3 applied" in result.stdout
