@@ -87,20 +87,13 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "response"
 
 
-def _parse(query: str, data: Any, type_: Any) -> Any:
-    """Validate a response; a mismatch names the query and the field, never the value.
-
-    The error is raised outside the ``except`` block so that pydantic's error (which
-    quotes the response) is neither the cause nor the context of ours.
-    """
-    try:
-        return _adapter(type_).validate_python(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        detail = f"unexpected response: {_location(first['loc'])}: {first['msg']}"
-        if exc.error_count() > 1:
-            detail += f" (and {exc.error_count() - 1} more)"
-    raise UnexpectedResponseError(query, detail)
+def _unexpected(query: str, exc: ValidationError) -> UnexpectedResponseError:
+    """A mismatch names the query and the field, never the value."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    detail = f"unexpected response: {_location(first['loc'])}: {first['msg']}"
+    if exc.error_count() > 1:
+        detail += f" (and {exc.error_count() - 1} more)"
+    return UnexpectedResponseError(query, detail)
 
 
 def _compact(value: Any) -> Any:
@@ -187,21 +180,31 @@ class SimpleHelpClient:
         """Release pooled connections."""
         self._transport.close()
 
-    def _call(self, query: str, body: Mapping[str, Any] | None = None) -> Any:
-        """Send ``query`` (a key of ``QUERIES``) and return its decoded JSON."""
+    def _call(self, query: str, type_: Any, body: Mapping[str, Any] | None = None) -> Any:
+        """Send ``query`` (a key of ``QUERIES``) and return its answer validated as ``type_``.
+
+        The error is raised outside the ``except`` block so that pydantic's error (which
+        quotes the response) is neither the cause nor the context of ours.
+        """
         payload = None if body is None else _compact(body)
-        with self._in_flight:
-            return self._transport.post(
-                self._paths.get(query, query), payload, write=QUERIES[query]
-            )
+        path = self._paths.get(query, query)
+        try:
+            with self._in_flight:
+                return self._transport.post(
+                    path, payload, write=QUERIES[query], into=_adapter(type_)
+                )
+        except ValidationError as exc:
+            error = _unexpected(query, exc)
+        raise error
 
     def _write(self, query: str, body: Mapping[str, Any] | None = None) -> ApiResponse:
-        return _parse(query, self._call(query, body), ApiResponse)
+        result: ApiResponse = self._call(query, ApiResponse, body)
+        return result
 
     # technicians
 
     def technicians_list(self) -> list[Technician]:
-        return _parse("technicians/list", self._call("technicians/list"), list[Technician])
+        return self._call("technicians/list", list[Technician])
 
     def technicians_new(self, technician: Mapping[str, Any]) -> ApiResponse:
         return self._write("technicians/new", {"technician": technician})
@@ -211,7 +214,7 @@ class SimpleHelpClient:
     ) -> Technician:
         query = "technicians/get"
         by_name = None if username is None else {"username": username}
-        return _parse(query, self._call(query, _lookup(query, unique_id, by_name)), Technician)
+        return self._call(query, Technician, _lookup(query, unique_id, by_name))
 
     def technicians_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
         return self._write("technicians/set", {"uniqueID": unique_id, "technician": attrs})
@@ -230,7 +233,7 @@ class SimpleHelpClient:
     # technician groups
 
     def groups_list(self) -> list[TechnicianGroup]:
-        return _parse("groups/list", self._call("groups/list"), list[TechnicianGroup])
+        return self._call("groups/list", list[TechnicianGroup])
 
     def groups_new(self, group: Mapping[str, Any]) -> ApiResponse:
         return self._write("groups/new", {"group": group})
@@ -241,7 +244,7 @@ class SimpleHelpClient:
         query = "groups/get"
         by_name = None if name is None else {"group": {"name": name}}
         body = _lookup(query, unique_id, by_name)
-        return _parse(query, self._call(query, body), TechnicianGroup)
+        return self._call(query, TechnicianGroup, body)
 
     def groups_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
         return self._write("groups/set", {"uniqueID": unique_id, "group": attrs})
@@ -254,7 +257,7 @@ class SimpleHelpClient:
 
     def groups_permissions_get(self, unique_id: int) -> Permissions:
         query = "groups/permissions/get"
-        return _parse(query, self._call(query, {"uniqueID": unique_id}), Permissions)
+        return self._call(query, Permissions, {"uniqueID": unique_id})
 
     def groups_permissions_set(
         self, unique_id: int, permissions: Mapping[str, bool]
@@ -266,7 +269,7 @@ class SimpleHelpClient:
     # machines
 
     def machines_list(self) -> list[Machine]:
-        return _parse("machines/list", self._call("machines/list"), list[Machine])
+        return self._call("machines/list", list[Machine])
 
     def machines_get(self, machine_ids: str | Sequence[str]) -> list[Machine]:
         return self._machines_read("machines/get", machine_ids, list[Machine])
@@ -320,7 +323,7 @@ class SimpleHelpClient:
         """Read per-machine data; asking about no machine needs no request."""
         if not machine_ids:
             return []
-        return _parse(query, self._call(query, {**_ids(machine_ids), **(extra or {})}), type_)
+        return self._call(query, type_, {**_ids(machine_ids), **(extra or {})})
 
     # machine groups
 
@@ -330,10 +333,7 @@ class SimpleHelpClient:
         """Without a key: the group's property keys; with one: its value (erratum 8)."""
         query = "machinegroups/properties/get"
         body = {"groups": list(path), "key": key, "includeInherited": include_inherited or None}
-        data = self._call(query, body)
-        if key is None:
-            return _parse(query, data, list[str])
-        return _parse(query, data, str)
+        return self._call(query, list[str] if key is None else str, body)
 
     def machinegroups_properties_set(
         self, path: Sequence[str], key: str, value: str
@@ -345,7 +345,7 @@ class SimpleHelpClient:
 
     def server_tech_restrictions_get(self) -> list[str]:
         query = "server/tech-restrictions/get"
-        return _parse(query, self._call(query), list[str])
+        return self._call(query, list[str])
 
     def server_tech_restrictions_new(self, restrictions: Sequence[str]) -> ApiResponse:
         return self._write("server/tech-restrictions/new", {"restrictions": list(restrictions)})
@@ -360,7 +360,7 @@ class SimpleHelpClient:
 
     def server_hostname_get(self) -> str:
         query = "server/hostname/get"
-        return _parse(query, self._call(query), str)
+        return self._call(query, str)
 
     def server_hostname_set(self, hostname: str) -> ApiResponse:
         return self._write("server/hostname/set", {"hostname": hostname})
@@ -398,22 +398,22 @@ class SimpleHelpClient:
             "searchUntilSessionID": search_until_session_id,
         }
         filters = {k: v for k, v in body.items() if v is not None}
-        return _parse("history/list", self._call("history/list", filters or None), list[History])
+        return self._call("history/list", list[History], filters or None)
 
     def alerts_list(self) -> list[Alert]:
-        return _parse("alerts/list", self._call("alerts/list"), list[Alert])
+        return self._call("alerts/list", list[Alert])
 
     def support_queue_list(self) -> list[SupportSession]:
         query = "support/queue/list"
-        return _parse(query, self._call(query), list[SupportSession])
+        return self._call(query, list[SupportSession])
 
     def support_sessions_list(self) -> list[SupportSession]:
         query = "support/sessions/list"
-        return _parse(query, self._call(query), list[SupportSession])
+        return self._call(query, list[SupportSession])
 
     def access_sessions_list(self) -> list[AccessSession]:
         query = "access/sessions/list"
-        return _parse(query, self._call(query), list[AccessSession])
+        return self._call(query, list[AccessSession])
 
 
 def _list_or_none(values: Sequence[Any] | None) -> list[Any] | None:

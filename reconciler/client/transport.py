@@ -17,20 +17,25 @@ import ssl
 import threading
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
+from urllib3 import BaseHTTPResponse, HTTPConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    HTTPError,
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
 )
+from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from reconciler.client.errors import (
     ApiError,
@@ -146,18 +151,6 @@ class _CountingRetry(Retry):
             self.attempts.add()
 
 
-class _CountingAdapter(HTTPAdapter):
-    """An HTTPAdapter that counts each first attempt of a request."""
-
-    def __init__(self, attempts: _Attempts, **kwargs: Any) -> None:
-        self._attempts = attempts
-        super().__init__(**kwargs)
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        self._attempts.add()
-        return super().send(request, *args, **kwargs)
-
-
 def validate_base_url(url: str) -> str:
     """Return ``scheme://host[:port]``; reject anything else without echoing the URL.
 
@@ -216,7 +209,7 @@ def _collect(exc: BaseException) -> list[BaseException]:
 # (urllib3's NewConnectionError is a subclass of ConnectTimeoutError).
 _FAILURES: tuple[tuple[tuple[type[BaseException], ...], str, bool], ...] = (
     ((ssl.SSLCertVerificationError,), "TLS certificate verification failed", True),
-    ((ssl.SSLError, requests.exceptions.SSLError), "TLS error", True),
+    ((ssl.SSLError, Urllib3SSLError, requests.exceptions.SSLError), "TLS error", True),
     ((NameResolutionError, socket.gaierror), "host name could not be resolved", True),
     ((ConnectionRefusedError,), "connection refused", True),
     ((ConnectionResetError,), "connection reset by peer", False),
@@ -256,6 +249,11 @@ class Transport:
     Reads are retried on connection and read errors and on 429/500/502/503/504. Writes are
     retried only when the server provably did not process them (connect errors, 429); a
     write that fails after it was sent raises with ``outcome_unknown=True``.
+
+    The session's adapter sets up the connection pool once (TLS, proxies and CA bundle
+    from the environment); each request then goes straight to that urllib3 pool, because
+    ``Session.request`` costs several times the CPU of the request itself (environment
+    lookups, cookie jars, hooks, header merging) and the read phase is CPU-bound.
     """
 
     def __init__(
@@ -288,47 +286,40 @@ class Transport:
             warnings.warn(message, stacklevel=2)
             log.warning(message)
         self.timeout = timeout
+        self._timeout = Timeout(connect=timeout[0], read=timeout[1])
         self.max_body_bytes = max_body_bytes
         self._attempts = _Attempts()
-        self._read_adapter = self._adapter(
-            pool_size,
-            connect=retries,
-            read=retries,
-            statuses=READ_RETRY_STATUSES,
-            retries=retries,
-            backoff=(backoff_factor, backoff_jitter),
+        backoff = (backoff_factor, backoff_jitter)
+        self._read_retry = self._retry(
+            retries, read=retries, statuses=READ_RETRY_STATUSES, backoff=backoff
         )
-        self._write_adapter = self._adapter(
-            pool_size,
-            connect=retries,
-            read=0,
-            statuses=WRITE_RETRY_STATUSES,
-            retries=retries,
-            backoff=(backoff_factor, backoff_jitter),
+        self._write_retry = self._retry(
+            retries, read=0, statuses=WRITE_RETRY_STATUSES, backoff=backoff
         )
         self._session = requests.Session()
-        self._session.headers.update(
-            {"Content-Type": "application/json", "Accept": "application/json"}
+        self._headers: dict[str, str] = {
+            **{name: str(value) for name, value in self._session.headers.items()},
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        adapter = HTTPAdapter(
+            pool_connections=1, pool_maxsize=pool_size, max_retries=self._read_retry
         )
-        self._session.mount("http://", self._read_adapter)
-        self._session.mount("https://", self._read_adapter)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._adapter = adapter
+        self._pool_lock = threading.Lock()
+        self._pool: HTTPConnectionPool | None = None
+        self._target = ""
         _REDACTOR.add(token)
         self._closed = False
-        self._settings: Mapping[str, Any] | None = None
 
-    def _adapter(
-        self,
-        pool_size: int,
-        *,
-        connect: int,
-        read: int,
-        statuses: frozenset[int],
-        retries: int,
-        backoff: tuple[float, float],
-    ) -> _CountingAdapter:
+    def _retry(
+        self, retries: int, *, read: int, statuses: frozenset[int], backoff: tuple[float, float]
+    ) -> _CountingRetry:
         retry = _CountingRetry(
             total=retries,
-            connect=connect,
+            connect=retries,
             read=read,
             status=retries,
             other=0,
@@ -342,9 +333,30 @@ class Transport:
             raise_on_redirect=False,
         )
         retry.attempts = self._attempts
-        return _CountingAdapter(
-            self._attempts, pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retry
-        )
+        return retry
+
+    def _connection_pool(self) -> HTTPConnectionPool:
+        """The adapter's pool for this server, with the environment's proxy and CA settings.
+
+        The host never changes, so this is worked out once: per request, the environment
+        lookups alone were a third of the client's CPU.
+        """
+        with self._pool_lock:
+            if self._pool is None:
+                probe = self._session.prepare_request(requests.Request("POST", self._prefix))
+                settings = self._session.merge_environment_settings(
+                    probe.url, {}, True, self._verify, None
+                )
+                pool = cast(
+                    HTTPConnectionPool,
+                    self._adapter.get_connection_with_tls_context(
+                        probe, settings["verify"], proxies=settings["proxies"]
+                    ),
+                )
+                self._adapter.cert_verify(pool, self._prefix, settings["verify"], None)
+                self._target = self._adapter.request_url(probe, settings["proxies"])
+                self._pool = pool
+            return self._pool
 
     def __repr__(self) -> str:
         return f"Transport(url={self.base_url!r}, token={REDACTED!r})"
@@ -360,42 +372,61 @@ class Transport:
             return
         self._closed = True
         self._session.close()
-        self._write_adapter.close()
         _REDACTOR.discard(self._token)
 
     def redact(self, text: str) -> str:
         """Remove this transport's token from text that came from the server."""
         return text.replace(self._token, REDACTED)
 
-    def post(self, query: str, body: Mapping[str, Any] | None = None, *, write: bool) -> Any:
-        """Send one query and return its decoded JSON; raise an ``ApiError`` otherwise."""
+    def post(
+        self,
+        query: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        write: bool,
+        into: TypeAdapter[Any] | None = None,
+    ) -> Any:
+        """Send one query and return its decoded JSON; raise an ``ApiError`` otherwise.
+
+        With ``into``, the answer is validated as that type and the model returned (a
+        pydantic ``ValidationError`` propagates for the caller to word): an array or
+        string body is validated straight from its bytes, which is much cheaper than
+        decoding it to Python objects first.
+        """
         if self._closed:
             raise ShcfgError(f"{query}: the client is closed")
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
-        request = requests.Request("POST", self._prefix + query, data=data)
-        prepared = self._session.prepare_request(request)
-        if self._settings is None:
-            # Proxies and CA bundle from the environment: the host never changes, so they
-            # are worked out once (per request they cost a third of the client's CPU).
-            self._settings = self._session.merge_environment_settings(
-                prepared.url, {}, True, self._verify, None
-            )
-        settings = self._settings
-        adapter = self._write_adapter if write else self._read_adapter
+        pool = self._pool or self._connection_pool()
         self._attempts.start_call()
+        self._attempts.add()
         log.debug("POST %s (%s)", query, "write" if write else "read")
         failure = ("connection error", False)
-        response: requests.Response | None = None
+        response: BaseHTTPResponse | None = None
         try:
-            response = adapter.send(prepared, timeout=self.timeout, **settings)
-        except requests.RequestException as exc:
+            response = pool.urlopen(
+                "POST",
+                self._target + query,
+                body=data,
+                headers=self._headers,
+                retries=self._write_retry if write else self._read_retry,
+                redirect=False,
+                assert_same_host=False,
+                timeout=self._timeout,
+                preload_content=False,
+                decode_content=True,
+            )
+        except (HTTPError, OSError) as exc:
             failure = _describe_exception(exc)
         if response is None:
             raise self._transport_error(query, failure, write)
         try:
-            return self._handle(query, response, write)
+            return self._handle(query, response, write, into)
         finally:
-            response.close()
+            if not response.closed:
+                # Body not read to its end (redirect, oversize, broken): the connection
+                # cannot carry another request.
+                response.close()
+            response.release_conn()
 
     def _transport_error(
         self, query: str, failure: tuple[str, bool], write: bool
@@ -407,25 +438,30 @@ class Transport:
             outcome_unknown=write and not before_sending,
         )
 
-    def _read_body(self, query: str, response: requests.Response, write: bool) -> bytes:
+    def _read_body(self, query: str, response: BaseHTTPResponse, write: bool) -> bytes:
         length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > self.max_body_bytes:
+        known = length.isdigit()
+        if known and int(length) > self.max_body_bytes:
             raise UnexpectedResponseError(
                 query,
-                f"HTTP {response.status_code}: response body of {int(length)} bytes exceeds "
+                f"HTTP {response.status}: response body of {int(length)} bytes exceeds "
                 f"the {self.max_body_bytes}-byte limit",
-                status=response.status_code,
+                status=response.status,
             )
         chunks: list[bytes] = []
         size = 0
         failure: tuple[str, bool] | None = None
         try:
-            for chunk in response.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    break
-                chunks.append(chunk)
-        except requests.RequestException as exc:
+            if known:
+                chunks.append(response.read())
+                size = len(chunks[0])
+            else:
+                for chunk in response.stream(65536):
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        break
+                    chunks.append(chunk)
+        except (HTTPError, OSError) as exc:
             failure = _describe_exception(exc)
         if failure is not None:
             # The server answered, so a write reached it: whatever broke, the outcome is unknown.
@@ -433,14 +469,16 @@ class Transport:
         if size > self.max_body_bytes:
             raise UnexpectedResponseError(
                 query,
-                f"HTTP {response.status_code}: response body exceeds the "
+                f"HTTP {response.status}: response body exceeds the "
                 f"{self.max_body_bytes}-byte limit",
-                status=response.status_code,
+                status=response.status,
             )
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _handle(self, query: str, response: requests.Response, write: bool) -> Any:
-        status = response.status_code
+    def _handle(
+        self, query: str, response: BaseHTTPResponse, write: bool, into: TypeAdapter[Any] | None
+    ) -> Any:
+        status = response.status
         if 300 <= status < 400:
             raise UnexpectedResponseError(
                 query,
@@ -448,6 +486,13 @@ class Transport:
                 status=status,
             )
         raw = self._read_body(query, response, write)
+        if into is not None and 200 <= status < 300 and _plain_json(raw):
+            try:
+                return into.validate_json(raw)
+            except ValidationError as exc:
+                if not any(e["type"] == "json_invalid" for e in exc.errors(include_input=False)):
+                    raise
+            # Not JSON after all: the strict decoder below words the error.
         decoded, is_json = _decode_json(raw)
         if 200 <= status < 300:
             if not is_json:
@@ -459,7 +504,7 @@ class Transport:
                 raise RejectedError(
                     query, f"HTTP {status}: {refusal}", status=status, reason=refusal
                 )
-            return decoded
+            return decoded if into is None else into.validate_python(decoded)
         cls = error_class_for_status(status)
         reason = (
             (self._reason(decoded) or self.redact(str(response.reason or "no reason given")))
@@ -482,6 +527,13 @@ class Transport:
         if isinstance(decoded, dict) and isinstance(decoded.get("reason"), str):
             return " ".join(self.redact(decoded["reason"]).split()) or None
         return None
+
+
+def _plain_json(raw: bytes) -> bool:
+    """True for an array or string body without NaN/Infinity: one that can be validated
+    from its bytes (the validator accepts those constants, the strict decoder does not,
+    and only an object can carry ``success: false``)."""
+    return raw[:1] in (b"[", b'"') and b"NaN" not in raw and b"Infinity" not in raw
 
 
 def _reject_constant(name: str) -> Any:
