@@ -2,14 +2,20 @@
 
 Every problem is collected with its ``file:line:col`` and raised at once as one
 ``ManifestError``; the loader does no HTTP and knows nothing of the server.
+
+Positions need ruamel's pure-Python round-trip parser, which takes about a second per megabyte.
+So the loader first reads every file with libyaml (``fastyaml``), without positions; only if
+that finds any issue at all does it load again the slow way, so that every issue still carries
+its position. ``LoadedManifest.locations`` is worked out on first use.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +26,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from reconciler.manifest import secrets
+from reconciler.manifest import fastyaml, secrets
 from reconciler.manifest.issues import Issue, Location, ManifestError
 from reconciler.manifest.models import Ignore, Manifest, Prune, Server
 
@@ -43,15 +49,23 @@ LIST_KINDS = (
 _DUPLICATE_KEY = re.compile(r'found duplicate key "(.*?)" with value', re.DOTALL)
 
 
+Locations = dict[tuple[str, str], Location]
+
+
 @dataclass
 class LoadedManifest:
     """The merged model plus what later stages need: positions, secret references, redaction."""
 
     model: Manifest
-    locations: dict[tuple[str, str], Location]
     secret_refs: dict[tuple[str, str, str], str]
     secret_values: frozenset[str]
     files: list[str]
+    locate: Callable[[], Locations] = field(repr=False, compare=False)
+
+    @cached_property
+    def locations(self) -> Locations:
+        """Where each object was declared; computed on first use, as only problems need it."""
+        return self.locate()
 
 
 class _Refused(Exception):
@@ -68,6 +82,8 @@ class _Doc:
     keys: dict[PathKey, Location] = field(default_factory=dict)
     values: dict[PathKey, Location] = field(default_factory=dict)
     refs: dict[PathKey, str] = field(default_factory=dict)
+    # False when read by fastyaml: every position is then a placeholder.
+    positioned: bool = True
 
     def where(self, path: PathKey, *, key: bool = False) -> Location:
         """Position of ``path`` or of its nearest declared ancestor."""
@@ -82,11 +98,30 @@ class _Doc:
 
 def load_manifests(paths: Sequence[str | Path], *, resolve_secrets: bool = True) -> LoadedManifest:
     """Load, resolve, validate and merge manifests; raise ``ManifestError`` with every issue."""
+    loaded = _load(paths, resolve_secrets, fast=fastyaml.AVAILABLE)
+    if loaded is None:  # an issue in a file read without positions: find them all, positioned
+        loaded = _load(paths, resolve_secrets, fast=False)
+    assert loaded is not None
+    return loaded
+
+
+def _load(
+    paths: Sequence[str | Path],
+    resolve_secrets: bool,
+    *,
+    fast: bool,
+    texts: dict[Path, str] | None = None,
+) -> LoadedManifest | None:
+    """One loading pass; ``None`` when a ``fast`` pass found any issue (it may lack a position).
+
+    ``texts`` holds the files' contents already read (then kept, for ``locations``).
+    """
     issues: list[Issue] = []
     files = _collect_files(paths, issues)
+    texts = {} if texts is None else texts
     docs: list[_Doc] = []
     for path in files:
-        docs.extend(_parse_file(path, issues))
+        docs.extend(_parse_file(path, issues, fast=fast, texts=texts))
     secret_values: set[str] = set()
     models: list[tuple[_Doc, Manifest]] = []
     for doc in docs:
@@ -103,11 +138,24 @@ def load_manifests(paths: Sequence[str | Path], *, resolve_secrets: bool = True)
         loaded = _merge(models, issues)
         loaded.secret_values = frozenset(secret_values)
         loaded.files = [str(path) for path in files]
+        if not all(doc.positioned for doc in docs):
+            loaded.locate = partial(_locate, files, texts)
+    if fast and (issues or loaded is None):
+        return None
     if issues or loaded is None:
         order = {str(path): index for index, path in enumerate(files)}
         issues.sort(key=lambda i: _sort_key(i, order))
         raise ManifestError([_redact(issue, secret_values) for issue in issues])
     return loaded
+
+
+def _locate(files: list[Path], texts: dict[Path, str]) -> Locations:
+    """Positions of a fast load, from a positioned load of the same texts (secrets unresolved)."""
+    try:
+        loaded = _load(files, resolve_secrets=False, fast=False, texts=texts)
+    except ManifestError:  # the round-trip parser refused what libyaml read: no positions
+        return {}
+    return loaded.locations if loaded is not None else {}
 
 
 def _sort_key(issue: Issue, order: dict[str, int]) -> tuple[int, int, int]:
@@ -148,24 +196,42 @@ def _collect_files(paths: Sequence[str | Path], issues: list[Issue]) -> list[Pat
     return found
 
 
-def _parse_file(path: Path, issues: list[Issue]) -> list[_Doc]:
-    """Parse every document of one file; on a YAML error keep the documents before it."""
+def _read(path: Path, issues: list[Issue]) -> str | None:
     name = str(path)
     try:
         raw = path.read_bytes()
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         issues.append(Issue(Location(name, line, col), "not valid UTF-8 text"))
-        return []
     except OSError as exc:
         issues.append(Issue(None, f"{name}: cannot read: {exc.strerror or type(exc).__name__}"))
-        return []
+    return None
+
+
+def _parse_file(
+    path: Path, issues: list[Issue], *, fast: bool, texts: dict[Path, str]
+) -> list[_Doc]:
+    """Parse every document of one file; on a YAML error keep the documents before it."""
+    name = str(path)
+    if path not in texts:
+        read = _read(path, issues)
+        if read is None:
+            return []
+        texts[path] = read
+    text = texts[path]
     deep = _too_many_brackets(text)
     if deep is not None:
         issues.append(Issue(Location(name, *deep), "document nested too deeply"))
         return []
+    if fast:
+        try:
+            roots = fastyaml.load_all(text)
+        except fastyaml.Unsupported:
+            pass  # the round-trip parser below reads it, or words the error
+        else:
+            return _plain_docs(path, roots, issues)
     docs: list[_Doc] = []
     yaml = YAML(typ="rt")
     try:
@@ -199,6 +265,22 @@ def _parse_file(path: Path, issues: list[Issue]) -> list[_Doc]:
         issues.append(
             Issue(Location(name, 1, 1), f"cannot parse YAML: {type(exc).__name__}: {exc}")
         )
+    return docs
+
+
+def _plain_docs(path: Path, roots: list[Any], issues: list[Issue]) -> list[_Doc]:
+    """Documents read by fastyaml, checked for alias bombs like the round-trip ones."""
+    name = str(path)
+    docs = []
+    for root in roots:
+        if root is None:
+            continue
+        try:
+            _expanded_size(root, {}, set(), 0)
+        except _Refused as exc:
+            issues.append(Issue(Location(name, 1, 1), str(exc)))
+            continue
+        docs.append(_Doc(name, path.parent, root, positioned=False))
     return docs
 
 
@@ -508,7 +590,8 @@ class _Merger:
             ignore=ignore,
             **self.lists,
         )
-        return LoadedManifest(model, self.locations, self.secret_refs, frozenset(), [])
+        locations = self.locations
+        return LoadedManifest(model, self.secret_refs, frozenset(), [], lambda: locations)
 
 
 def _original(doc: _Doc, top: PathKey) -> Any:

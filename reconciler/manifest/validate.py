@@ -19,23 +19,29 @@ def check_references(
     """Problems that need the whole manifest (or the live group names) to see.
 
     A technician's group is valid when declared in the manifests or named in ``known_groups``.
+    Positions are looked up only for an issue: after a fast load they cost a slow parse.
     """
+
+    def where(key: tuple[str, str]) -> Location | None:
+        return loaded.locations.get(key)
+
     model = loaded.model
-    where = loaded.locations.get
     issues: list[Issue] = []
     group_names = {group.name for group in model.groups} | (known_groups or set())
 
     for tech in model.technicians:
-        here = where(("technicians", tech.username))
         for name in tech.groups or []:
             if name not in group_names:
                 issues.append(
-                    Issue(here, f"technician {tech.username!r}: group {name!r} is not declared")
+                    Issue(
+                        where(("technicians", tech.username)),
+                        f"technician {tech.username!r}: group {name!r} is not declared",
+                    )
                 )
         if tech.emailAddress and not _EMAIL.match(tech.emailAddress):
             issues.append(
                 Issue(
-                    here,
+                    where(("technicians", tech.username)),
                     f"technician {tech.username!r}: emailAddress does not look like an address",
                 )
             )
@@ -99,18 +105,17 @@ def _check_renames(
     for name, old in pairs:
         if old is None:
             continue
-        here = where((section, name))
         if old in declared:
             issues.append(
                 Issue(
-                    here,
+                    where((section, name)),
                     f"{noun} {name!r}: renamedFrom {old!r} is itself declared in the manifests",
                 )
             )
         elif old in claimed:
             issues.append(
                 Issue(
-                    here,
+                    where((section, name)),
                     f"{noun} {name!r}: renamedFrom {old!r} is already claimed by {claimed[old]!r}",
                 )
             )
