@@ -7,6 +7,7 @@ Each method only declares its request body and response type; ``_call`` does the
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -101,7 +102,8 @@ def _compact(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _compact(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
-        return [_compact(v) for v in value if v is not None]
+        # Machine ID batches are 1,000 strings: no call per string.
+        return [v if isinstance(v, str) else _compact(v) for v in value if v is not None]
     return value
 
 
@@ -119,6 +121,47 @@ def _lookup(query: str, unique_id: int | None, by_name: Mapping[str, Any] | None
     if by_name is None:
         raise ValueError(f"{query}: give a uniqueID or a name")
     return dict(by_name)
+
+
+class _Slots:
+    """A first-come-first-served counting semaphore: at most ``size`` holders.
+
+    ``threading.Semaphore`` lets a thread that has just released a slot take it straight
+    back, so a request issued from outside the pool (``groups/list``, ``machines/list``,
+    the heads of dependent reads) could wait until the pool's whole queue had drained.
+    Here a released slot goes to the longest waiter.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._lock = threading.Lock()
+        self._free = size
+        self._waiters: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        try:
+            waiter.acquire()  # released by __exit__ with the slot handed over
+        except BaseException:
+            with self._lock:
+                handed = waiter not in self._waiters
+                if not handed:
+                    self._waiters.remove(waiter)
+            if handed:
+                self.__exit__()
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
 
 
 class SimpleHelpClient:
@@ -155,7 +198,7 @@ class SimpleHelpClient:
         self._paths = {"server/backup": backup_query.strip("/")}
         # Callers fan out from several thread pools at once; this keeps the requests in
         # flight at `pool_size` (= --concurrency), so the server sees the load it was promised.
-        self._in_flight = threading.BoundedSemaphore(max(1, pool_size))
+        self._in_flight = _Slots(max(1, pool_size))
 
     def __repr__(self) -> str:
         return f"SimpleHelpClient(url={self._transport.base_url!r}, token='***')"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -20,16 +23,53 @@ R = TypeVar("R")
 
 
 class Pool:
-    """Runs independent requests in parallel; the client bounds requests in flight."""
+    """Runs independent requests in parallel; the client bounds requests in flight.
+
+    Urgent jobs run before every ordinary job still queued: a big read that others wait
+    for (machine batches after machines/list) must not queue behind hundreds of small
+    independent ones, or it becomes the tail of the whole read.
+    """
 
     def __init__(self, workers: int) -> None:
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="shcfg")
+        self._lock = threading.Lock()
+        self._jobs: list[tuple[int, int, Callable[[], Any], Future[Any]]] = []
+        self._order = itertools.count()
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return list(self._executor.map(fn, items))
+    def submit(self, fn: Callable[[], R], *, urgent: bool = False) -> Future[R]:
+        """Queue ``fn``; each executor task runs the most urgent job queued at that moment."""
+        future: Future[R] = Future()
+        with self._lock:
+            heapq.heappush(self._jobs, (0 if urgent else 1, next(self._order), fn, future))
+        self._executor.submit(self._run_next)
+        return future
+
+    def _run_next(self) -> None:
+        with self._lock:
+            _, _, fn, future = heapq.heappop(self._jobs)
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the waiting caller, as an executor does
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, urgent: bool = False) -> list[R]:
+        futures = [self.submit(functools.partial(fn, item), urgent=urgent) for item in items]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            for _, _, _, future in self._jobs:
+                future.cancel()
+            self._jobs.clear()
 
 
 def is_ignored(manifest: LoadedManifest, kind: str, identity: str) -> bool:

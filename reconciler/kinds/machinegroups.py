@@ -8,10 +8,13 @@ warning, never pruned.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 from reconciler.client.errors import NotFoundError
 from reconciler.kinds.base import ApplyContext, KindPlan, PlanContext, ReadContext, field_changes
+from reconciler.manifest.models import MachineGroup
 from reconciler.plan import Action, Change, Phase, fingerprint
 
 LiveGroup = dict[str, str | None]
@@ -31,35 +34,35 @@ class MachineGroupsKind:
             if not ctx.ignored(self.name, identity(g.path))
         ]
 
-        def keys_of(path: list[str]) -> list[str] | None:
-            try:
-                keys = ctx.client.machinegroups_properties_get(path)
-            except NotFoundError:
-                return None
-            return keys if isinstance(keys, list) else []
-
-        key_lists = ctx.pool.map(keys_of, [g.path for g in declared])
-        lookups: list[tuple[str, list[str], str]] = []
-        live: dict[str, LiveGroup | None] = {}
-        for group, keys in zip(declared, key_lists, strict=True):
-            ident = identity(group.path)
-            if keys is None:
-                live[ident] = None
-                continue
-            live[ident] = dict.fromkeys(keys)
-            wanted = group.properties or {}
-            lookups += [(ident, group.path, k) for k in keys if k in wanted]
-
-        def value_of(item: tuple[str, list[str], str]) -> str:
-            value = ctx.client.machinegroups_properties_get(item[1], key=item[2])
+        def value_of(path: list[str], key: str) -> str:
+            value = ctx.client.machinegroups_properties_get(path, key=key)
             return value if isinstance(value, str) else str(value)
 
-        for (ident, _path, key), value in zip(
-            lookups, ctx.pool.map(value_of, lookups), strict=True
-        ):
-            group_live = live[ident]
-            assert group_live is not None
-            group_live[key] = value
+        def read_group(group: MachineGroup) -> dict[str, Future[str] | None] | None:
+            """A group's keys; the values it declares are queued as soon as they are known
+            (not after every group's keys), so no round trip waits on the slowest key list.
+            """
+            try:
+                keys = ctx.client.machinegroups_properties_get(group.path)
+            except NotFoundError:
+                return None
+            wanted = group.properties or {}
+            return {
+                key: ctx.pool.submit(partial(value_of, group.path, key)) if key in wanted else None
+                for key in (keys if isinstance(keys, list) else [])
+            }
+
+        pending = [ctx.pool.submit(partial(read_group, g)) for g in declared]
+        live: dict[str, LiveGroup | None] = {}
+        for group, keys in zip(declared, pending, strict=True):
+            found = keys.result()
+            live[identity(group.path)] = (
+                None
+                if found is None
+                else {
+                    key: None if value is None else value.result() for key, value in found.items()
+                }
+            )
         return live
 
     def snapshot(self, ident: str, live: dict[str, LiveGroup | None]) -> Any:

@@ -47,12 +47,14 @@ class MachinesKind:
         monitoring = {m.machineID: m.monitoringEnabled for m in ctx.client.machines_list()}
         present = [mid for mid in declared if mid in monitoring]
         batches = _chunks(present)
-        # Notes and properties batches go out together: one wave of requests, not two.
+        # Notes and properties batches go out together: one wave of requests, not two;
+        # urgent, because they are the biggest reads and the last link of this chain.
         reads: list[Callable[[list[str]], list[Any]]] = [
             ctx.client.machines_notes_get,
             ctx.client.machines_properties_get,
         ]
-        pages = ctx.pool.map(lambda job: job[0](job[1]), [(r, b) for r in reads for b in batches])
+        jobs = [(r, b) for r in reads for b in batches]
+        pages = ctx.pool.map(lambda job: job[0](job[1]), jobs, urgent=True)
         notes_pages, props_pages = pages[: len(batches)], pages[len(batches) :]
         live = {
             mid: LiveMachine(monitoring=monitoring[mid], notes="", warnings="", properties={})
