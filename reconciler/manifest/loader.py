@@ -139,7 +139,7 @@ def _load(
         loaded.secret_values = frozenset(secret_values)
         loaded.files = [str(path) for path in files]
         if not all(doc.positioned for doc in docs):
-            loaded.locate = partial(_locate, files, texts)
+            loaded.locate = partial(_locate, files, texts, resolve_secrets)
     if fast and (issues or loaded is None):
         return None
     if issues or loaded is None:
@@ -149,10 +149,13 @@ def _load(
     return loaded
 
 
-def _locate(files: list[Path], texts: dict[Path, str]) -> Locations:
-    """Positions of a fast load, from a positioned load of the same texts (secrets unresolved)."""
+def _locate(files: list[Path], texts: dict[Path, str], resolve_secrets: bool) -> Locations:
+    """Positions of a fast load, from a positioned load of the same texts.
+
+    Secrets are resolved again: an identity may be a reference.
+    """
     try:
-        loaded = _load(files, resolve_secrets=False, fast=False, texts=texts)
+        loaded = _load(files, resolve_secrets, fast=False, texts=texts)
     except ManifestError:  # the round-trip parser refused what libyaml read: no positions
         return {}
     return loaded.locations if loaded is not None else {}

@@ -217,7 +217,7 @@ def test_any_issue_is_reported_with_positions(write: WriteFn) -> None:
 # Generated manifests: identities from small pools (so duplicates happen), awkward strings.
 AWKWARD = st.text(alphabet=st.sampled_from("ab :#&*!|>'\"-?{}[],%@`\n\\$é0"), max_size=10)
 STRINGS = AWKWARD | st.sampled_from(["${env:SHCFG_FAST}", "${file:secret.txt}", "$${x}", "yes"])
-NAMES = st.sampled_from(["G1", "G2", "G3", "G4", "a b", "x:y", "#1", "- z", "é", "'q'", "1"])
+NAMES = st.sampled_from(["G1", "G2", "G3", "a b", "x:y", "#1", "- z", "é", "${env:SHCFG_FAST}"])
 INTS = st.integers(-5, 2**40)
 GROUP = st.fixed_dictionaries(
     {"name": NAMES},
