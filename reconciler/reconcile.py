@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,23 @@ from reconciler.manifest import LoadedManifest, ManifestError, check_references
 from reconciler.plan import Action, Change, Plan, fingerprint
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (if it was on) for the duration.
+
+    Reading builds hundreds of thousands of acyclic objects; each allocation burst set
+    off collections that walked the whole heap, loaded manifests included: about a third
+    of the read phase's CPU, which under the GIL is its wall time. Nothing read is cyclic.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_live(
     client: SimpleHelpClient, manifest: LoadedManifest, *, concurrency: int = 8
 ) -> dict[str, Any]:
@@ -25,7 +44,10 @@ def read_live(
     pool = Pool(concurrency)
     ctx = ReadContext(client=client, manifest=manifest, pool=pool)
     try:
-        with ThreadPoolExecutor(max_workers=len(REGISTRY), thread_name_prefix="read") as readers:
+        with (
+            _collector_paused(),
+            ThreadPoolExecutor(max_workers=len(REGISTRY), thread_name_prefix="read") as readers,
+        ):
             futures = {name: readers.submit(kind.read, ctx) for name, kind in REGISTRY.items()}
             return {name: future.result() for name, future in futures.items()}
     finally:

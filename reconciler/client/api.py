@@ -22,8 +22,11 @@ from reconciler.client.models import (
     Hardware,
     History,
     Machine,
+    MachineBrief,
     MachineNotes,
+    MachineNotesBrief,
     MachineProperties,
+    MachinePropertiesBrief,
     Monitoring,
     Permissions,
     SupportSession,
@@ -314,6 +317,10 @@ class SimpleHelpClient:
     def machines_list(self) -> list[Machine]:
         return self._call("machines/list", list[Machine])
 
+    def machines_list_brief(self) -> list[MachineBrief]:
+        """``machines/list`` as dicts of the ID and monitoring flag only (cheap at 10,000)."""
+        return self._call("machines/list", list[MachineBrief])
+
     def machines_get(self, machine_ids: str | Sequence[str]) -> list[Machine]:
         return self._machines_read("machines/get", machine_ids, list[Machine])
 
@@ -328,6 +335,10 @@ class SimpleHelpClient:
 
     def machines_notes_get(self, machine_ids: str | Sequence[str]) -> list[MachineNotes]:
         return self._machines_read("machines/notes/get", machine_ids, list[MachineNotes])
+
+    def machines_notes_get_brief(self, machine_ids: str | Sequence[str]) -> list[MachineNotesBrief]:
+        """``machines/notes/get`` as dicts of the ID, notes and warnings only."""
+        return self._machines_read("machines/notes/get", machine_ids, list[MachineNotesBrief])
 
     def machines_notes_set(
         self, machine_id: str, *, notes: str | None = None, warnings: str | None = None
@@ -347,6 +358,14 @@ class SimpleHelpClient:
         extra = {"key": key, "includeInherited": include_inherited or None}
         return self._machines_read(
             "machines/properties/get", machine_ids, list[MachineProperties], extra
+        )
+
+    def machines_properties_get_brief(
+        self, machine_ids: str | Sequence[str]
+    ) -> list[MachinePropertiesBrief]:
+        """``machines/properties/get`` as dicts of the ID and key/value pairs only."""
+        return self._machines_read(
+            "machines/properties/get", machine_ids, list[MachinePropertiesBrief]
         )
 
     def machines_properties_set(self, machine_id: str, key: str, value: str) -> ApiResponse:

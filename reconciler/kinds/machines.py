@@ -44,14 +44,15 @@ class MachinesKind:
         declared = [m.machineID for m in ctx.manifest.model.machines]
         if not declared:
             return {}
-        monitoring = {m.machineID: m.monitoringEnabled for m in ctx.client.machines_list()}
+        brief = ctx.client.machines_list_brief()
+        monitoring = {m["machineID"]: m.get("monitoringEnabled") for m in brief}
         present = [mid for mid in declared if mid in monitoring]
         batches = _chunks(present)
         # Notes and properties batches go out together: one wave of requests, not two;
         # urgent, because they are the biggest reads and the last link of this chain.
         reads: list[Callable[[list[str]], list[Any]]] = [
-            ctx.client.machines_notes_get,
-            ctx.client.machines_properties_get,
+            ctx.client.machines_notes_get_brief,
+            ctx.client.machines_properties_get_brief,
         ]
         jobs = [(r, b) for r in reads for b in batches]
         pages = ctx.pool.map(lambda job: job[0](job[1]), jobs, urgent=True)
@@ -62,14 +63,18 @@ class MachinesKind:
         }
         for page in notes_pages:
             for note in page:
-                if note.machineID in live:
-                    live[note.machineID].notes = note.notes or ""
-                    live[note.machineID].warnings = note.warnings or ""
+                machine = live.get(note.get("machineID") or "")
+                if machine is not None:
+                    machine.notes = note.get("notes") or ""
+                    machine.warnings = note.get("warnings") or ""
         for props_page in props_pages:
             for entry in props_page:
-                if entry.machineID in live:
-                    live[entry.machineID].properties = {
-                        p.key: p.value or "" for p in entry.properties or [] if p.key is not None
+                machine = live.get(entry.get("machineID") or "")
+                if machine is not None:
+                    machine.properties = {
+                        p["key"]: p.get("value") or ""
+                        for p in entry.get("properties") or []
+                        if p.get("key") is not None
                     }
         return live
 

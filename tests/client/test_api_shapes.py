@@ -308,6 +308,46 @@ def test_notes_accept_warning_or_warnings(
     ]
 
 
+@pytest.mark.parametrize("field", ["warning", "warnings"])
+def test_brief_machine_reads_keep_only_the_compared_fields(
+    server: ScriptedServer, client: SimpleHelpClient, field: str
+) -> None:
+    server.queue(
+        Reply(200, [{"machineID": "SG_1", "monitoringEnabled": True, "os": "Linux"}]),
+        Reply(200, [{"machineID": "SG_1", "notes": "n", field: "w", "extra": 1}]),
+        Reply(200, [{"machineID": "SG_1", "properties": [{"key": "k", "value": "v", "x": 2}]}]),
+    )
+    assert client.machines_list_brief() == [{"machineID": "SG_1", "monitoringEnabled": True}]
+    assert client.machines_notes_get_brief(["SG_1", "SG_2"]) == [
+        {"machineID": "SG_1", "notes": "n", "warnings": "w"}
+    ]
+    assert client.machines_properties_get_brief("SG_1") == [
+        {"machineID": "SG_1", "properties": [{"key": "k", "value": "v"}]}
+    ]
+    queries = [seen.path.rsplit(f"{CANARY}/", 1)[1] for seen in server.seen]
+    assert queries == ["machines/list", "machines/notes/get", "machines/properties/get"]
+    assert json.loads(server.seen[1].body) == {"machineIDs": ["SG_1", "SG_2"]}
+
+
+def test_brief_machine_list_still_checks_the_shape(
+    server: ScriptedServer, client: SimpleHelpClient
+) -> None:
+    server.queue(Reply(200, [{"monitoringEnabled": True}]))
+    with pytest.raises(UnexpectedResponseError, match=r"machines/list: .*\[0\]\.machineID"):
+        client.machines_list_brief()
+
+
+@pytest.mark.parametrize("body", [b"[NaN]", b'["a", Infinity]', b"[1, 2", b"\xff["])
+def test_lists_with_non_standard_or_broken_json_are_not_json(
+    server: ScriptedServer, client: SimpleHelpClient, body: bytes
+) -> None:
+    server.queue(Reply(200, body))
+    with pytest.raises(
+        UnexpectedResponseError, match="technicians/list: HTTP 200: response is not"
+    ):
+        client.technicians_list()
+
+
 def test_machinegroup_property_value_with_key(
     server: ScriptedServer, client: SimpleHelpClient
 ) -> None:
