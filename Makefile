@@ -32,8 +32,7 @@ bench: $(STAMP)
 
 # Regenerate schemas/*.json from the code (a test fails when a committed one is stale).
 schemas: $(STAMP)
-	$(PY) -m reconciler.manifest.schema schemas/shcfg-manifest.schema.json
-	$(PY) -m reconciler.render.schema schemas/plan.schema.json
+	$(PY) -m reconciler.schemas schemas
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""JSON Schema of `plan --format json`: ``python -m reconciler.render.schema [FILE]``.
+"""JSON Schema of `plan --format json` (written by ``python -m reconciler.schemas``).
 
 Written from the same enums the plan uses, so labels, actions and kinds cannot drift from
 what the renderer emits; `schemas/plan.schema.json` is this output, checked fresh by a test.
@@ -7,8 +7,6 @@ what the renderer emits; `schemas/plan.schema.json` is this output, checked fres
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from reconciler.kinds import REGISTRY
@@ -86,18 +84,3 @@ def plan_json_schema() -> dict[str, Any]:
 def render_schema() -> str:
     """The schema as committed: sorted keys, indent 2, trailing newline."""
     return json.dumps(plan_json_schema(), sort_keys=True, indent=2) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Write the schema to the file named by the first argument, or to stdout."""
-    args = sys.argv[1:] if argv is None else argv
-    text = render_schema()
-    if args:
-        Path(args[0]).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

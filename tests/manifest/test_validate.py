@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler.manifest import check_references, load_manifests, manifest_json_schema
 from reconciler.manifest.json_schema import render_schema
-from reconciler.manifest.schema import main
+from reconciler.schemas import main
 from tests.manifest.conftest import WriteFn
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "shcfg-manifest.schema.json"
@@ -91,6 +91,6 @@ def test_committed_schema_is_current() -> None:
 
 
 def test_schema_main_writes_file(tmp_path: Path) -> None:
-    out = tmp_path / "schema.json"
-    assert main([str(out)]) == 0
-    assert json.loads(out.read_text()) == manifest_json_schema()
+    assert main([str(tmp_path)]) == 0
+    written = tmp_path / "shcfg-manifest.schema.json"
+    assert json.loads(written.read_text()) == manifest_json_schema()
