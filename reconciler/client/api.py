@@ -234,11 +234,12 @@ class SimpleHelpClient:
         """
         payload = None if body is None else _compact(body)
         path = self._paths.get(query, query)
+        # The slot covers the round trip only: validating a big answer must not keep
+        # another request from going out.
+        with self._in_flight:
+            answer = self._transport.exchange(path, payload, write=QUERIES[query])
         try:
-            with self._in_flight:
-                return self._transport.post(
-                    path, payload, write=QUERIES[query], into=_adapter(type_)
-                )
+            return self._transport.decode(answer, _adapter(type_))
         except ValidationError as exc:
             error = _unexpected(query, exc)
         raise error

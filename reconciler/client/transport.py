@@ -17,6 +17,7 @@ import ssl
 import threading
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -393,6 +394,15 @@ class Transport:
         string body is validated straight from its bytes, which is much cheaper than
         decoding it to Python objects first.
         """
+        return self.decode(self.exchange(query, body, write=write), into)
+
+    def exchange(self, query: str, body: Mapping[str, Any] | None = None, *, write: bool) -> Answer:
+        """Send one query and read its answer to the end (``post`` without ``decode``).
+
+        The connection is back in the pool on return, so a caller that bounds requests
+        in flight frees its slot before the validation, which for a 10,000-machine
+        answer takes longer than the round trip.
+        """
         if self._closed:
             raise ShcfgError(f"{query}: the client is closed")
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
@@ -420,7 +430,15 @@ class Transport:
         if response is None:
             raise self._transport_error(query, failure, write)
         try:
-            return self._handle(query, response, write, into)
+            status = response.status
+            if 300 <= status < 400:
+                raise UnexpectedResponseError(
+                    query,
+                    f"HTTP {status}: redirect refused (redirects are never followed)",
+                    status=status,
+                )
+            raw = self._read_body(query, response, write)
+            return Answer(query, write, status, str(response.reason or ""), raw)
         finally:
             if not response.closed:
                 # Body not read to its end (redirect, oversize, broken): the connection
@@ -475,17 +493,12 @@ class Transport:
             )
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _handle(
-        self, query: str, response: BaseHTTPResponse, write: bool, into: TypeAdapter[Any] | None
-    ) -> Any:
-        status = response.status
-        if 300 <= status < 400:
-            raise UnexpectedResponseError(
-                query,
-                f"HTTP {status}: redirect refused (redirects are never followed)",
-                status=status,
-            )
-        raw = self._read_body(query, response, write)
+    def decode(self, answer: Answer, into: TypeAdapter[Any] | None = None) -> Any:
+        """The answer's JSON (validated as ``into``), or the ``ApiError`` it stands for.
+
+        Call it on the thread that made the exchange: error messages count its tries.
+        """
+        query, write, status, raw = answer.query, answer.write, answer.status, answer.raw
         if into is not None and 200 <= status < 300 and _plain_json(raw):
             try:
                 return into.validate_json(raw)
@@ -507,7 +520,7 @@ class Transport:
             return decoded if into is None else into.validate_python(decoded)
         cls = error_class_for_status(status)
         reason = (
-            (self._reason(decoded) or self.redact(str(response.reason or "no reason given")))
+            (self._reason(decoded) or self.redact(answer.reason or "no reason given"))
             if is_json
             else "non-JSON body"
         )
@@ -529,6 +542,17 @@ class Transport:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response read to its end: what ``Transport.decode`` needs, and no connection."""
+
+    query: str
+    write: bool
+    status: int
+    reason: str
+    raw: bytes = field(repr=False)
+
+
 def _plain_json(raw: bytes) -> bool:
     """True for an array or string body without NaN/Infinity: one that can be validated
     from its bytes (the validator accepts those constants, the strict decoder does not,
@@ -548,4 +572,4 @@ def _decode_json(raw: bytes) -> tuple[Any, bool]:
         return None, False
 
 
-__all__ = ["ApiError", "Transport", "validate_base_url", "validate_token"]
+__all__ = ["Answer", "ApiError", "Transport", "validate_base_url", "validate_token"]
