@@ -33,16 +33,12 @@ SCALARS = (
     "fpsDelay",
 )
 NESTED = ("ldapSettings", "mfaSettings", "passwordSettings")
-WRITE_ONLY = ("password",)
 
 
 @dataclass
 class LiveGroups:
     by_name: dict[str, dict[str, Any]]
     permissions: dict[int, dict[str, bool]] = field(default_factory=dict)
-
-    def name_of(self, unique_id: int) -> str | None:
-        return next((n for n, g in self.by_name.items() if g.get("uniqueID") == unique_id), None)
 
 
 def _declared_attrs(group: Group) -> dict[str, Any]:
