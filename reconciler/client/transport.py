@@ -38,6 +38,7 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
+from reconciler.client.connection import send_in_one_write
 from reconciler.client.errors import (
     ApiError,
     RejectedError,
@@ -355,6 +356,7 @@ class Transport:
                     ),
                 )
                 self._adapter.cert_verify(pool, self._prefix, settings["verify"], None)
+                send_in_one_write(pool)
                 self._target = self._adapter.request_url(probe, settings["proxies"])
                 self._pool = pool
             return self._pool

@@ -339,7 +339,15 @@ def _inherited(store: Store, path: list[str]) -> dict[str, str]:
 
 def machines_list(store: Store, body: dict[str, Any]) -> Any:
     _none(body)
-    return [m["obj"] for m in store.machines.values()]
+    return store.json_array("obj", store.machines, lambda mid: store.machines[mid]["obj"])
+
+
+def warm_machine_answers(store: Store) -> None:
+    """Encode every machine's list, notes and properties items before the first read
+    asks for them (after a write they are encoded again on demand)."""
+    machines_list(store, {})
+    store.json_array("notes", store.machines, lambda mid: _notes(store, mid))
+    store.json_array("properties", store.machines, lambda mid: _properties(store, mid))
 
 
 def machines_get(store: Store, body: dict[str, Any]) -> Any:
@@ -374,11 +382,12 @@ def machines_monitoring_get(store: Store, body: dict[str, Any]) -> Any:
 
 def machines_notes_get(store: Store, body: dict[str, Any]) -> Any:
     allow_only(body, MACHINE_SELECT, "")
-    return [
-        {"machineID": mid, "notes": m["notes"], "warnings": m["warnings"]}
-        for mid in _machine_ids(store, body)
-        for m in (store.machines[mid],)
-    ]
+    return store.json_array("notes", _machine_ids(store, body), lambda mid: _notes(store, mid))
+
+
+def _notes(store: Store, mid: str) -> dict[str, Any]:
+    machine = store.machines[mid]
+    return {"machineID": mid, "notes": machine["notes"], "warnings": machine["warnings"]}
 
 
 def machines_notes_set(store: Store, body: dict[str, Any]) -> Any:
@@ -403,21 +412,22 @@ def machines_properties_get(store: Store, body: dict[str, Any]) -> Any:
     allow_only(body, MACHINE_SELECT | {"includeInherited", "key"}, "")
     inherited = opt(body, "includeInherited", BOOL) or False
     key = opt(body, "key", STR)
-    result = []
-    for mid in _machine_ids(store, body):
-        machine = store.machines[mid]
-        props = machine["properties"]
-        if inherited:
-            props = {**_inherited(store, machine["obj"]["groups"]), **props}
-        if key is not None:
-            props = {key: props[key]} if key in props else {}
-        result.append(
-            {
-                "machineID": mid,
-                "properties": [{"key": k, "value": props[k]} for k in sorted(props)],
-            }
-        )
-    return result
+    ids = _machine_ids(store, body)
+    if not inherited and key is None:
+        return store.json_array("properties", ids, lambda mid: _properties(store, mid))
+    return [_properties(store, mid, inherited=inherited, key=key) for mid in ids]
+
+
+def _properties(
+    store: Store, mid: str, *, inherited: bool = False, key: str | None = None
+) -> dict[str, Any]:
+    machine = store.machines[mid]
+    props = machine["properties"]
+    if inherited:
+        props = {**_inherited(store, machine["obj"]["groups"]), **props}
+    if key is not None:
+        props = {key: props[key]} if key in props else {}
+    return {"machineID": mid, "properties": [{"key": k, "value": props[k]} for k in sorted(props)]}
 
 
 def machines_properties_set(store: Store, body: dict[str, Any]) -> Any:

@@ -8,7 +8,9 @@ the query, not the path.
 
 from __future__ import annotations
 
+import gc
 import hmac
+import io
 import ipaddress
 import json
 import logging
@@ -29,9 +31,9 @@ from urllib.parse import unquote, urlsplit
 from reconciler.sandbox.config import Call, SandboxConfig
 from reconciler.sandbox.errors import ApiFailure, SandboxError, invalid
 from reconciler.sandbox.faults import Fault, FaultInjector
-from reconciler.sandbox.routes import Route, build_routes
+from reconciler.sandbox.routes import Route, build_routes, warm_machine_answers
 from reconciler.sandbox.seed import apply_seed, load_seed
-from reconciler.sandbox.store import Persister, Store
+from reconciler.sandbox.store import Encoded, Persister, Store, encode_json
 
 log = logging.getLogger("reconciler.sandbox")
 
@@ -39,9 +41,6 @@ API_PREFIX = "/api/v1/"
 ADMIN_PREFIX = "/_sandbox/"
 JSON = "application/json"
 BACKUP_SUBDIR = Path("configuration", "backups", "api")
-# Answers without the spaces after separators: 10% fewer bytes to send and to parse for
-# the 10,000-machine lists; one encoder, not one per request.
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def is_loopback(host: str) -> bool:
@@ -112,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "SimpleHelpSandbox/1"
     sys_version = ""
     timeout = 60
+    # Buffered: the status line, headers and body leave in one write (flushed at the end
+    # of each request), so the client wakes once per answer, not once per part.
+    wbufsize = io.DEFAULT_BUFFER_SIZE
     server: _HTTPServer
 
     def setup(self) -> None:
@@ -285,6 +287,8 @@ class Sandbox:
             if not self.store.load_from_disk():
                 apply_seed(self.store, load_seed(cfg.seed))
                 self.store.persist()
+            with self.store.lock:
+                warm_machine_answers(self.store)
             self._server = _HTTPServer((cfg.host, cfg.port), self)
         except OSError as exc:
             self._cleanup_temp()
@@ -441,9 +445,12 @@ class Sandbox:
             except Exception as exc:
                 log.error("sandbox: handler error in %s: %s", query, type(exc).__name__)
                 return 500, _response(False, f"internal error: {type(exc).__name__}")
+            finally:
+                if route.write:
+                    self.store.changed()
             if route.write and self._persister is not None:
                 self._persister.mark_dirty()
-            return 200, _ENCODE(result).encode()
+            return 200, result if isinstance(result, Encoded) else encode_json(result).encode()
 
 
 def run_sandbox(cfg: SandboxConfig) -> None:
@@ -461,6 +468,10 @@ def run_sandbox(cfg: SandboxConfig) -> None:
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with Sandbox(cfg):
+            # The seeded state lives as long as the process: the collector need not walk
+            # it on every collection (a pause of tens of ms across all requests).
+            gc.collect()
+            gc.freeze()
             while not stop.wait(0.2):
                 pass
             log.info("sandbox stopping")

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ FIRST_ID = 1
 PERSIST_INTERVAL_S = 0.5
 
 Path_ = tuple[str, ...]
+#: The one JSON encoding of every answer: compact (10% fewer bytes for the 10,000-machine
+#: lists), one encoder for all requests.
+encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class Encoded(bytes):
+    """An answer a handler has already encoded as JSON: sent as is."""
 
 
 def hash_secret(secret: str) -> str:
@@ -67,6 +75,8 @@ class Store:
         self.support_queue: list[dict[str, Any]] = []
         self.support_sessions: list[dict[str, Any]] = []
         self.access_sessions: list[dict[str, Any]] = []
+        # part -> machineID -> that machine's JSON, until the next write (`changed`)
+        self._fragments: dict[str, dict[str, bytes]] = {}
 
     # -- identity -------------------------------------------------------------
 
@@ -81,6 +91,25 @@ class Store:
         """Register a machine group path and all its ancestors."""
         for end in range(1, len(path) + 1):
             self.machine_groups.setdefault(path[:end], {})
+
+    # -- encoded answers -------------------------------------------------------
+
+    def json_array(self, part: str, ids: Iterable[str], build: Callable[[str], Any]) -> Encoded:
+        """A JSON array of one item per machine, each item encoded once and reused until
+        the next write: a 10,000-machine answer is then a join, not a 35 ms encode that
+        holds the interpreter while every other request waits."""
+        cache = self._fragments.setdefault(part, {})
+        items = []
+        for key in ids:
+            item = cache.get(key)
+            if item is None:
+                item = cache[key] = encode_json(build(key)).encode()
+            items.append(item)
+        return Encoded(b"[" + b",".join(items) + b"]")
+
+    def changed(self) -> None:
+        """Forget every encoded item: called after each write request, whatever it did."""
+        self._fragments.clear()
 
     # -- persistence ------------------------------------------------------------
 

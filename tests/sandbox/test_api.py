@@ -397,6 +397,29 @@ def test_machines_properties_set_and_remove(api: Api) -> None:
     assert "nope" in api.fail("machines/properties/remove", {"machineID": "nope", "key": "k"}, 404)
 
 
+def test_machine_answers_follow_every_write(api: Api) -> None:
+    """Machine answers are encoded once and reused (store.json_array): each read after a
+    write must still see it."""
+
+    def state() -> tuple[Any, Any, Any]:
+        return (
+            {m["machineID"]: m["monitoringEnabled"] for m in api.ok("machines/list")},
+            api.ok("machines/notes/get", {"machineIDs": ["SG_1", "SG_2"]}),
+            api.ok("machines/properties/get", {"machineIDs": ["SG_1", "SG_2"]}),
+        )
+
+    monitoring, notes, props = state()
+    assert state() == (monitoring, notes, props)
+    api.ok("machines/set", {"machineID": "SG_2", "monitor": not monitoring["SG_2"]})
+    assert state()[0]["SG_2"] is not monitoring["SG_2"]
+    api.ok("machines/notes/set", {"machineID": "SG_1", "notes": "after"})
+    assert state()[1][0]["notes"] == "after"
+    api.ok("machines/properties/set", {"machineID": "SG_2", "key": "k", "value": "v"})
+    assert {"key": "k", "value": "v"} in state()[2][1]["properties"]
+    api.ok("machines/properties/remove", {"machineID": "SG_2", "key": "k"})
+    assert state()[2] == props
+
+
 # -- machine groups -----------------------------------------------------------------------
 
 
