@@ -8,7 +8,7 @@ import heapq
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -27,34 +27,54 @@ class Pool:
 
     Urgent jobs run before every ordinary job still queued: a big read that others wait
     for (machine batches after machines/list) must not queue behind hundreds of small
-    independent ones, or it becomes the tail of the whole read.
+    independent ones, or it becomes the tail of the whole read. The workers take jobs
+    from that queue themselves (no executor in between: one hand-off per job, not two).
     """
 
     def __init__(self, workers: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="shcfg")
-        self._lock = threading.Lock()
+        self._size = max(1, workers)
+        self._ready = threading.Condition(threading.Lock())
         self._jobs: list[tuple[int, int, Callable[[], Any], Future[Any]]] = []
         self._order = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0  # workers waiting for a job and not yet woken for one
+        self._closed = False
 
     def submit(self, fn: Callable[[], R], *, urgent: bool = False) -> Future[R]:
-        """Queue ``fn``; each executor task runs the most urgent job queued at that moment."""
+        """Queue ``fn``; a free worker runs the most urgent job queued at that moment."""
         future: Future[R] = Future()
-        with self._lock:
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the pool is closed")
             heapq.heappush(self._jobs, (0 if urgent else 1, next(self._order), fn, future))
-        self._executor.submit(self._run_next)
+            if self._idle:
+                self._idle -= 1
+                self._ready.notify()
+            elif len(self._threads) < self._size:
+                worker = threading.Thread(
+                    target=self._work, name=f"shcfg-{len(self._threads)}", daemon=False
+                )
+                self._threads.append(worker)
+                worker.start()
         return future
 
-    def _run_next(self) -> None:
-        with self._lock:
-            _, _, fn, future = heapq.heappop(self._jobs)
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            result = fn()
-        except BaseException as exc:  # handed to the waiting caller, as an executor does
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._jobs and not self._closed:
+                    self._idle += 1
+                    self._ready.wait()
+                if not self._jobs:
+                    return
+                _, _, fn, future = heapq.heappop(self._jobs)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn()
+            except BaseException as exc:  # handed to the waiting caller, as an executor does
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, urgent: bool = False) -> list[R]:
         futures = [self.submit(functools.partial(fn, item), urgent=urgent) for item in items]
@@ -65,11 +85,17 @@ class Pool:
                 future.cancel()
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
+        """Cancel what is still queued and wait for the jobs already running."""
+        with self._ready:
+            self._closed = True
             for _, _, _, future in self._jobs:
                 future.cancel()
             self._jobs.clear()
+            self._ready.notify_all()
+            threads = list(self._threads)
+        for worker in threads:
+            if worker is not threading.current_thread():
+                worker.join()
 
 
 def is_ignored(manifest: LoadedManifest, kind: str, identity: str) -> bool:

@@ -56,26 +56,20 @@ class MachinesKind:
         ]
         jobs = [(r, b) for r in reads for b in batches]
         pages = ctx.pool.map(lambda job: job[0](job[1]), jobs, urgent=True)
-        notes_pages, props_pages = pages[: len(batches)], pages[len(batches) :]
-        live = {
-            mid: LiveMachine(monitoring=monitoring[mid], notes="", warnings="", properties={})
-            for mid in present
-        }
-        for page in notes_pages:
-            for note in page:
-                machine = live.get(note.get("machineID") or "")
-                if machine is not None:
-                    machine.notes = note.get("notes") or ""
-                    machine.warnings = note.get("warnings") or ""
-        for props_page in props_pages:
-            for entry in props_page:
-                machine = live.get(entry.get("machineID") or "")
-                if machine is not None:
-                    machine.properties = {
-                        p["key"]: p.get("value") or ""
-                        for p in entry.get("properties") or []
-                        if p.get("key") is not None
-                    }
+        notes = {n.get("machineID"): n for page in pages[: len(batches)] for n in page}
+        props = {p.get("machineID"): p for page in pages[len(batches) :] for p in page}
+        live: dict[str, LiveMachine] = {}
+        for mid in present:
+            note = notes.get(mid) or {}
+            pairs = (props.get(mid) or {}).get("properties") or ()
+            live[mid] = LiveMachine(
+                monitoring=monitoring[mid],
+                notes=note.get("notes") or "",
+                warnings=note.get("warnings") or "",
+                properties={
+                    p["key"]: p.get("value") or "" for p in pairs if p.get("key") is not None
+                },
+            )
         return live
 
     def snapshot(self, identity: str, live: dict[str, LiveMachine]) -> Any:
