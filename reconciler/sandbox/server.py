@@ -8,6 +8,7 @@ the query, not the path.
 
 from __future__ import annotations
 
+import email.utils
 import gc
 import hmac
 import io
@@ -22,6 +23,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -41,6 +43,18 @@ API_PREFIX = "/api/v1/"
 ADMIN_PREFIX = "/_sandbox/"
 JSON = "application/json"
 BACKUP_SUBDIR = Path("configuration", "backups", "api")
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The Date header value for now, formatted again only when the second changes."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def is_loopback(host: str) -> bool:
@@ -108,8 +122,6 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "SimpleHelpSandbox/1"
-    sys_version = ""
     timeout = 60
     # Buffered: the status line, headers and body leave in one write (flushed at the end
     # of each request), so the client wakes once per answer, not once per part.
@@ -121,6 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
         delayed ACK between them would add ~40 ms to every request."""
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """The status line and a Date (formatted once a second), no Server header: the
+        client parses each header line, on every answer."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", _http_date())
 
     def do_GET(self) -> None:
         self._dispatch()

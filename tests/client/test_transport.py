@@ -49,6 +49,9 @@ def test_post_with_body_sends_strict_json_to_the_api_path(
     assert seen.method == "POST"
     assert seen.path == f"/api/v1/{CANARY}/groups/get"
     assert seen.headers["Content-Type"] == "application/json"
+    assert seen.headers["Accept"] == "application/json"
+    assert seen.headers["Content-Length"] == str(len(seen.body))
+    assert "Connection" not in seen.headers  # HTTP/1.1 keeps the connection open anyway
     assert json.loads(seen.body) == {"uniqueID": 1}
 
 

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -317,3 +318,12 @@ def test_run_sandbox_serves_until_sigterm_and_logs_knobs_not_token(tmp_path: Pat
     assert "server/hostname/get" in err
     assert TOKEN not in err
     assert (tmp_path / STATE_FILE).exists()
+
+
+def test_answers_carry_date_and_framing_headers_only(api: Api) -> None:
+    resp = api.call("server/hostname/get")
+    assert resp.status_code == 200
+    assert parsedate_to_datetime(resp.headers["Date"]).tzinfo is not None
+    assert resp.headers["Content-Length"] == str(len(resp.content))
+    assert resp.headers["Content-Type"] == "application/json"
+    assert "Server" not in resp.headers
