@@ -1,0 +1,56 @@
+"""The benchmark's bookkeeping (its timings are never asserted: they are measured)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.run import median_run, render, split_cpus
+
+
+def _run(wall: float, **extra: Any) -> dict[str, Any]:
+    return {"phases": {"network_wall": wall}, **extra}
+
+
+def test_the_median_run_is_reported_with_every_wall() -> None:
+    tries = [_run(0.9, tag="slow"), _run(0.5, tag="fast"), _run(0.6, tag="middle")]
+    run = median_run(tries)
+    assert run["tag"] == "middle"
+    assert run["network_walls"] == [0.5, 0.6, 0.9]
+
+
+def test_an_even_count_reports_the_lower_middle_run() -> None:
+    run = median_run([_run(0.4, tag="a"), _run(0.7, tag="b"), _run(0.5, tag="c"), _run(0.6)])
+    assert run["tag"] == "c"
+
+
+def test_the_sandbox_gets_the_last_cpu_only_when_there_are_two() -> None:
+    server, clients = split_cpus(pin=True)
+    if server is None:
+        assert clients is None
+    else:
+        assert len(server) == 1 and max(server) > max(clients or {-1})
+        assert not server & (clients or set())
+    assert split_cpus(pin=False) == (None, None)
+
+
+def test_the_table_shows_median_range_and_ratio() -> None:
+    run = {
+        "scenario": "plan, no change",
+        "concurrency": 16,
+        "requests": 625,
+        "floor_requests": 625,
+        "network_wall": 0.6,
+        "network_walls": [0.55, 0.6, 0.7],
+        "floor_wall": 0.4,
+        "wall_ratio": 1.5,
+        "process_wall": 1.6,
+        "phases": {"load_wall": 0.6, "diff_cpu": 0.03},
+        "client_cpu": 1.3,
+        "peak_rss_mb": 123.0,
+        "server_cpu_per_request_ms": 0.27,
+        "extra_requests": {},
+    }
+    serial = {**run, "concurrency": 1, "network_wall": 6.0, "network_walls": [6.0]}
+    table = render({"runs": [run, serial]})
+    row = next(line for line in table.splitlines() if "| 16 |" in line)
+    assert "| 3 | 625 (625) | 0.60 (0.40, 1.50x) | 0.55-0.70 | 10.0x |" in row
