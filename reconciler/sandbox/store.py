@@ -150,6 +150,7 @@ class Store:
         self.support_queue = data["supportQueue"]
         self.support_sessions = data["supportSessions"]
         self.access_sessions = data["accessSessions"]
+        self.changed()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state for tests and the admin route, with no password material."""
