@@ -141,6 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response_only(code, message)
         self.send_header("Date", _http_date())
 
+    def handle_expect_100(self) -> bool:
+        """The interim answer must leave now: the client waits for it to send the body."""
+        proceed = super().handle_expect_100()
+        self.wfile.flush()
+        return proceed
+
     def do_GET(self) -> None:
         self._dispatch()
 

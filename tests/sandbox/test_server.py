@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import signal
+import socket
 import subprocess
 import sys
 from email.utils import parsedate_to_datetime
@@ -327,3 +328,22 @@ def test_answers_carry_date_and_framing_headers_only(api: Api) -> None:
     assert resp.headers["Content-Length"] == str(len(resp.content))
     assert resp.headers["Content-Type"] == "application/json"
     assert "Server" not in resp.headers
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(sandbox: Sandbox) -> None:
+    """Answers are buffered until a request ends; the interim 100 must not wait for that."""
+    host, port = sandbox.url.removeprefix("http://").rsplit(":", 1)
+    body = b'{"uniqueID": 1}'
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"POST /api/v1/{TOKEN}/groups/get HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n".encode()
+        )
+        interim = sock.recv(1024)
+        assert interim.startswith(b"HTTP/1.1 100")
+        sock.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 ")
