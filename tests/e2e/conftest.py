@@ -16,6 +16,20 @@ from reconciler.cli import cli
 from reconciler.sandbox import Sandbox, SandboxConfig
 
 TOKEN = "e2e-token-7c1d9a"
+# A group and a technician whose passwords come from GROUP_PW and ALICE_PW.
+SECRET_MANIFEST = """\
+version: 1
+server:
+  hostname: support.example.com
+groups:
+  - name: Helpdesk
+    permissions: {canRunTools: true}
+    password: ${env:GROUP_PW}
+technicians:
+  - username: alice
+    groups: [Helpdesk]
+    password: ${env:ALICE_PW}
+"""
 
 SEED: dict[str, Any] = {
     "hostname": "old.example.com",

@@ -6,22 +6,9 @@ import json
 from pathlib import Path
 
 from reconciler.client.api import SimpleHelpClient
-from tests.e2e.conftest import TOKEN, Shcfg
+from tests.e2e.conftest import SECRET_MANIFEST, TOKEN, Shcfg
 
 SECRETS = {"GROUP_PW": "group-secret-3141", "ALICE_PW": "alice-secret-2718"}
-MANIFEST = """\
-version: 1
-server:
-  hostname: support.example.com
-groups:
-  - name: Helpdesk
-    permissions: {canRunTools: true}
-    password: ${env:GROUP_PW}
-technicians:
-  - username: alice
-    groups: [Helpdesk]
-    password: ${env:ALICE_PW}
-"""
 LATER = """\
   - username: mallory
     displayName: Added after review
@@ -29,7 +16,7 @@ LATER = """\
 
 
 def _save(shcfg: Shcfg) -> tuple[Path, Path]:
-    manifest = shcfg.manifest(MANIFEST)
+    manifest = shcfg.manifest(SECRET_MANIFEST)
     saved = shcfg.workdir / "plan.json"
     result = shcfg("plan", str(manifest), "--out", str(saved), env=SECRETS)
     assert result.exit_code == 0, result.output
@@ -38,7 +25,7 @@ def _save(shcfg: Shcfg) -> tuple[Path, Path]:
 
 def test_apply_plan_applies_exactly_the_saved_changes(shcfg: Shcfg) -> None:
     manifest, saved = _save(shcfg)
-    manifest.write_text(MANIFEST + LATER, encoding="utf-8")
+    manifest.write_text(SECRET_MANIFEST + LATER, encoding="utf-8")
     shcfg.sandbox.reset_calls()
     result = shcfg("apply", "--plan", str(saved), "--auto-approve", env=SECRETS)
     assert result.exit_code == 0, result.output

@@ -8,29 +8,16 @@ import pytest
 import trustme
 
 from reconciler.sandbox import Sandbox, SandboxConfig
-from tests.e2e.conftest import TOKEN, Result, Shcfg
+from tests.e2e.conftest import SECRET_MANIFEST, TOKEN, Result, Shcfg
 from tests.reliability.conftest import MakeShcfg
 
 SECRETS = {"GROUP_PW": "canary-group-pw-5e1f0a", "ALICE_PW": "canary-alice-pw-77b2c9"}
 CANARIES = (TOKEN, *SECRETS.values())
-MANIFEST = """\
-version: 1
-server:
-  hostname: support.example.com
-groups:
-  - name: Helpdesk
-    permissions: {canRunTools: true}
-    password: ${env:GROUP_PW}
-technicians:
-  - username: alice
-    groups: [Helpdesk]
-    password: ${env:ALICE_PW}
-"""
 
 
 def test_canaries_never_appear_in_any_output_or_file(make_shcfg: MakeShcfg) -> None:
     shcfg = make_shcfg(seed={"technicians": [{"username": "old", "password": SECRETS["ALICE_PW"]}]})
-    path = shcfg.manifest(MANIFEST)
+    path = shcfg.manifest(SECRET_MANIFEST)
     token_file = shcfg.workdir / "token"
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o600)
