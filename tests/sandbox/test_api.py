@@ -11,6 +11,7 @@ from reconciler.sandbox.routes import build_routes
 from reconciler.sandbox.store import verify_secret
 from tests.sandbox.conftest import ADMINS, ALICE, BOB, HELPDESK, Api
 
+
 def test_backup_query_path_is_configurable() -> None:
     routes = build_routes("custom/backup")
     assert routes["custom/backup"].write
