@@ -26,8 +26,9 @@ from reconciler.sandbox.config import Call, SandboxConfig
 from reconciler.sandbox.errors import ApiFailure, SandboxError, invalid
 from reconciler.sandbox.faults import FaultInjector
 from reconciler.sandbox.handler import SandboxHTTPServer
+from reconciler.sandbox.machines import warm_machine_answers
 from reconciler.sandbox.readings import Answer, failure, log_line, string_answer, write_done
-from reconciler.sandbox.routes import Route, build_routes, warm_machine_answers
+from reconciler.sandbox.routes import Route, build_routes
 from reconciler.sandbox.seed import apply_seed, load_seed
 from reconciler.sandbox.store import Encoded, Persister, Store, Text, encode_json
 
