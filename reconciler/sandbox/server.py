@@ -279,7 +279,12 @@ class Sandbox:
             generation = self.store.generation
         if route.write:
             if self._persister is not None:
-                self._persister.committed(generation)
+                try:
+                    self._persister.committed(generation)
+                except OSError as exc:
+                    # Applied in memory but not on disk: not acknowledged as done.
+                    log.error("sandbox: cannot persist state: %s", type(exc).__name__)
+                    return failure(500, f"cannot persist state: {type(exc).__name__}")
             return write_done(cfg.write_answer)
         if isinstance(result, Text):
             return string_answer(result, cfg.text_strings)

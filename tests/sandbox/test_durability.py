@@ -122,3 +122,17 @@ def test_concurrent_acknowledged_writes_are_each_on_disk(tmp_path: Path) -> None
         with ThreadPoolExecutor(6) as pool:
             list(pool.map(create, range(6)))
         assert len(sb.snapshot()["groups"]) == 2 + 30
+
+
+def test_a_write_that_cannot_be_persisted_is_not_acknowledged(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Sandbox(make_config(data_dir=data)) as sb:
+        (data / STATE_FILE).unlink()
+        (data / STATE_FILE).mkdir()
+        (data / STATE_FILE / "blocker").write_text("x")
+        resp = Api(sb).call("server/hostname/set", {"hostname": "lost"})
+        assert resp.status_code == 500
+        assert resp.json()["reason"].startswith("cannot persist state")
+        assert not [p for p in data.iterdir() if p.name.endswith(".tmp")]
+        (data / STATE_FILE / "blocker").unlink()
+        (data / STATE_FILE).rmdir()
