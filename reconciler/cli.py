@@ -526,8 +526,45 @@ def export(
 )
 @click.option("--fail-seed", type=int, default=0, show_default=True, help="Replayable faults.")
 @click.option(
-    "--backup-query", default="server/backup", show_default=True, help="Path of the backup query."
+    "--durable/--no-durable",
+    default=None,
+    help="Write state before acknowledging each write (default), or write behind.",
 )
+@click.option(
+    "--readings",
+    type=click.Choice(["default", "all"]),
+    default=None,
+    help="all: every reading below not given takes its other value (docs/sandbox.md).",
+)
+@click.option(
+    "--refuse-bodyless-post/--accept-bodyless-post",
+    default=None,
+    help="Refuse a POST without a body with a 400 (default: accept).",
+)
+@click.option(
+    "--write-answer",
+    type=click.Choice(["response", "empty", "true", "ok"]),
+    default=None,
+    help="Answer to a write: API Response Object (default), empty, true or text OK.",
+)
+@click.option(
+    "--text-strings/--json-strings",
+    default=None,
+    help="String answers as text/plain (default: a JSON string).",
+)
+@click.option(
+    "--absent-status",
+    type=click.Choice([404, 400]),
+    default=None,
+    help="Status of an absent object (default 404).",
+)
+@click.option(
+    "--auth-status",
+    type=click.Choice([401, 403, 400]),
+    default=None,
+    help="Status of a wrong token (default 401).",
+)
+@click.option("--backup-query", default=None, help="Path of the backup query [server/backup].")
 @click.option(
     "--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None, help="Serve HTTPS."
 )

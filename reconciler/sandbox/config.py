@@ -5,15 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from reconciler.sandbox.faults import FAULT_KINDS
+from reconciler.sandbox.readings import (
+    ALL_READINGS,
+    AbsentStatus,
+    AuthStatus,
+    Preset,
+    WriteAnswer,
+)
 from reconciler.sandbox.routes import DEFAULT_BACKUP_QUERY
 
 
 class SandboxConfig(BaseModel):
     """How to run the emulator. Fault knobs are clamped rather than rejected (as in
-    pebble), and all default to off so tests are never flaky by accident. The token is
+    pebble), and all default to off so tests are never flaky by accident. Readings
+    (`refuse_bodyless_post` .. `backup_query`) default to the historical answers;
+    `readings="all"` sets every one not given to its first other value. The token is
     a `SecretStr`: it never shows in a repr or a log."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -29,10 +38,27 @@ class SandboxConfig(BaseModel):
     fail_seed: int = 0
     fault_timeout_s: float = 2.0
     backup_query: str = DEFAULT_BACKUP_QUERY
+    readings: Preset = "default"
+    refuse_bodyless_post: bool = False
+    write_answer: WriteAnswer = "response"
+    text_strings: bool = False
+    absent_status: AbsentStatus = 404
+    auth_status: AuthStatus = 401
+    durable: bool = True
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_remote: bool = False
     verbose: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """`readings="all"`: every reading not given explicitly takes its other value."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("readings") == "all":
+            return {**ALL_READINGS, **data}
+        return data
 
     @field_validator("token")
     @classmethod

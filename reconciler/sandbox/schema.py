@@ -6,7 +6,7 @@ that a client bug shows up in tests instead of being silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,6 +271,16 @@ def check_object(value: Mapping[str, Any], fields: Mapping[str, T], where: str) 
         if t is None:
             raise invalid(f"unknown attribute {where}.{key}")
         check_value(item, t, f"{where}.{key}")
+
+
+def no_data(body: Mapping[str, Any]) -> None:
+    """A query without data: any attribute is unknown."""
+    allow_only(body, frozenset(), "")
+
+
+def dedupe(items: Iterable[Any]) -> list[Any]:
+    """The items in order, each once."""
+    return list(dict.fromkeys(items))
 
 
 def allow_only(body: Mapping[str, Any], keys: frozenset[str] | set[str], where: str) -> None:

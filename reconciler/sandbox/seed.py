@@ -13,8 +13,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from reconciler.sandbox.accounts import check_permissions
 from reconciler.sandbox.errors import ApiFailure, SeedError
-from reconciler.sandbox.routes import check_permissions
 from reconciler.sandbox.schema import (
     GROUP,
     MACHINE,

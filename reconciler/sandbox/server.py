@@ -1,60 +1,40 @@
-"""HTTP front end: token check, fault injection, call log, admin routes.
+"""The emulator's lifecycle and request processing: token, route, body, handler
+under the store lock, persistence, and the answer as the configured readings say.
 
-One request goes: latency -> fault draw -> token -> route -> body -> handler under
-the store lock -> persist (writes) -> response. Faults sit in front of everything,
-like a failing proxy would. The token is compared, never logged: log lines name
-the query, not the path.
+The HTTP plumbing (framing, faults, admin routes) is in `handler.py`. The token is
+compared, never logged.
 """
 
 from __future__ import annotations
 
-import email.utils
 import gc
 import hmac
-import io
 import ipaddress
 import json
 import logging
 import shutil
 import signal
-import socket
 import ssl
-import struct
 import sys
 import tempfile
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from reconciler.sandbox.config import Call, SandboxConfig
 from reconciler.sandbox.errors import ApiFailure, SandboxError, invalid
-from reconciler.sandbox.faults import Fault, FaultInjector
-from reconciler.sandbox.routes import Route, build_routes, warm_machine_answers
+from reconciler.sandbox.faults import FaultInjector
+from reconciler.sandbox.handler import SandboxHTTPServer
+from reconciler.sandbox.machines import warm_machine_answers
+from reconciler.sandbox.readings import Answer, failure, log_line, string_answer, write_done
+from reconciler.sandbox.routes import Route, build_routes
 from reconciler.sandbox.seed import apply_seed, load_seed
-from reconciler.sandbox.store import Encoded, Persister, Store, encode_json
+from reconciler.sandbox.store import Encoded, Persister, Store, Text, encode_json
 
 log = logging.getLogger("reconciler.sandbox")
 
-API_PREFIX = "/api/v1/"
-ADMIN_PREFIX = "/_sandbox/"
-JSON = "application/json"
 BACKUP_SUBDIR = Path("configuration", "backups", "api")
-
-
-_date_cache: tuple[int, str] = (0, "")
-
-
-def _http_date() -> str:
-    """The Date header value for now, formatted again only when the second changes."""
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
-    return _date_cache[1]
 
 
 def is_loopback(host: str) -> bool:
@@ -65,13 +45,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _response(success: bool, reason: str | None = None) -> bytes:
-    body: dict[str, Any] = {"success": success}
-    if reason is not None:
-        body["reason"] = reason
-    return json.dumps(body).encode()
 
 
 def _reject_constant(name: str) -> Any:
@@ -91,185 +64,6 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return data
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default backlog of 5 drops connections when a client opens its pool
-    # at once; each dropped SYN costs the client a one-second retransmit.
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.aborted: set[int] = set()
-        self.aborted_lock = threading.Lock()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    def shutdown_request(self, request: Any) -> None:
-        """Close aborted connections without a FIN first, so the client sees a reset."""
-        with self.aborted_lock:
-            aborted = id(request) in self.aborted
-            self.aborted.discard(id(request))
-        if aborted:
-            request.close()
-        else:
-            super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Log the exception type only: a traceback could quote the request path."""
-        log.warning("sandbox: connection error: %s", type(sys.exc_info()[1]).__name__)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 60
-    # Buffered: the status line, headers and body leave in one write (flushed at the end
-    # of each request), so the client wakes once per answer, not once per part.
-    wbufsize = io.DEFAULT_BUFFER_SIZE
-    server: _HTTPServer
-
-    def setup(self) -> None:
-        """Disable Nagle: headers and body go out in two writes, and waiting for the
-        delayed ACK between them would add ~40 ms to every request."""
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def send_response(self, code: int, message: str | None = None) -> None:
-        """The status line and a Date (formatted once a second), no Server header: the
-        client parses each header line, on every answer."""
-        self.log_request(code)
-        self.send_response_only(code, message)
-        self.send_header("Date", _http_date())
-
-    def handle_expect_100(self) -> bool:
-        """The interim answer must leave now: the client waits for it to send the body."""
-        proceed = super().handle_expect_100()
-        self.wfile.flush()
-        return proceed
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: the default line contains the path, and the path holds the token."""
-
-    # -- plumbing ------------------------------------------------------------------
-
-    def _send(
-        self,
-        status: int,
-        payload: bytes,
-        content_type: str = JSON,
-        headers: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or None (after answering 400) when it cannot be framed."""
-        if self.headers.get("Transfer-Encoding", "").lower() not in ("", "identity"):
-            self.close_connection = True
-            self._send(400, _response(False, "chunked request bodies are not supported"))
-            return None
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            self.close_connection = True
-            self._send(400, _response(False, "invalid Content-Length"))
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _abort(self) -> None:
-        """Drop the connection with a TCP reset and no response."""
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with self.server.aborted_lock:
-            self.server.aborted.add(id(self.request))
-        self.close_connection = True
-
-    def _dispatch(self) -> None:
-        path = urlsplit(self.path).path
-        raw = self._read_body()
-        if raw is None:
-            return
-        if path.startswith(API_PREFIX):
-            self._api(path[len(API_PREFIX) :], raw)
-        elif path.startswith(ADMIN_PREFIX):
-            self._admin(path[len(ADMIN_PREFIX) :].strip("/"))
-        else:
-            self._send(404, _response(False, "not found"))
-
-    # -- the API ------------------------------------------------------------------
-
-    def _api(self, rest: str, raw: bytes) -> None:
-        sb = self.server.sandbox
-        token, _, query = rest.partition("/")
-        query = unquote(query).strip("/")
-        route = sb.routes.get(query)
-        write = route.write if route is not None else False
-        if sb.cfg.latency_ms:
-            sb.stopping.wait(sb.cfg.latency_ms / 1000)
-        fault = sb.faults.draw(write)
-        if fault is not None:
-            status = self._inject(fault, token, route, raw)
-            sb.record(Call(query=query, write=write, status=status, fault=fault.kind))
-        else:
-            status, payload = sb.process(unquote(token), route, query, raw)
-            # Recorded before answering, so a client that has its answer sees the call logged.
-            sb.record(Call(query=query, write=write, status=status))
-            self._send(status, payload)
-        if sb.cfg.verbose:
-            suffix = f" (fault {fault.kind})" if fault else ""
-            log.info("%s %s -> %s%s", self.command, query, status or "no response", suffix)
-
-    def _inject(self, fault: Fault, token: str, route: Route | None, raw: bytes) -> int:
-        """Answer (or not) as the fault says; returns the status sent, 0 for none."""
-        sb = self.server.sandbox
-        if fault.kind in ("500", "503", "429"):
-            status = int(fault.kind)
-            retry = (("Retry-After", "0"),) if status in (503, 429) else ()
-            self._send(status, _response(False, f"injected fault: {status}"), headers=retry)
-            return status
-        if fault.kind == "html":
-            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-            self._send(502, page, content_type="text/html; charset=utf-8")
-            return 502
-        if fault.commit_first:
-            sb.process(unquote(token), route, "", raw)
-        if fault.kind == "timeout":
-            sb.stopping.wait(sb.cfg.fault_timeout_s)
-        self._abort()
-        return 0
-
-    # -- admin ---------------------------------------------------------------------
-
-    def _admin(self, name: str) -> None:
-        sb = self.server.sandbox
-        if not sb.token_matches(self.headers.get("X-Sandbox-Token", "")):
-            self._send(401, _response(False, "missing or wrong X-Sandbox-Token"))
-            return
-        if name == "calls" and self.command == "GET":
-            payload = json.dumps([c.model_dump() for c in sb.calls]).encode()
-        elif name == "state" and self.command == "GET":
-            payload = json.dumps(sb.snapshot()).encode()
-        elif name in ("reset-calls", "reset") and self.command == "POST":
-            sb.reset_calls()
-            payload = _response(True)
-        else:
-            self._send(404, _response(False, f"no admin route {self.command} {name}"))
-            return
-        self._send(200, payload)
-
-
 class Sandbox:
     """The emulator as a context manager: a threaded HTTP server in the background."""
 
@@ -283,7 +77,7 @@ class Sandbox:
         self._calls: list[Call] = []
         self._calls_lock = threading.Lock()
         self._request_count = 0
-        self._server: _HTTPServer | None = None
+        self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._temp_dir: Path | None = None
         self._persister: Persister | None = None
@@ -314,7 +108,7 @@ class Sandbox:
                 self.store.persist()
             with self.store.lock:
                 warm_machine_answers(self.store)
-            self._server = _HTTPServer((cfg.host, cfg.port), self)
+            self._server = SandboxHTTPServer((cfg.host, cfg.port), self)
         except OSError as exc:
             self._cleanup_temp()
             raise SandboxError(f"cannot start sandbox on {cfg.host}:{cfg.port}: {exc}") from None
@@ -327,7 +121,7 @@ class Sandbox:
             )
             self._scheme = "https"
         if cfg.data_dir is not None:
-            self._persister = Persister(self.store)
+            self._persister = Persister(self.store, durable=cfg.durable)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -353,17 +147,18 @@ class Sandbox:
         log.info("sandbox serving %s (token not shown)", self.url)
         log.info(
             "sandbox knobs: latency_ms=%s fail_rate=%s fail_kinds=%s fail_seed=%s "
-            "fault_timeout_s=%s backup_query=%s data_dir=%s seed=%s tls=%s",
+            "fault_timeout_s=%s data_dir=%s durable=%s seed=%s tls=%s",
             cfg.latency_ms,
             cfg.fail_rate,
             ",".join(cfg.fail_kinds),
             cfg.fail_seed,
             cfg.fault_timeout_s,
-            cfg.backup_query,
             cfg.data_dir or "(memory)",
+            cfg.durable if cfg.data_dir is not None else "n/a",
             "(dict)" if isinstance(cfg.seed, dict) else cfg.seed or "(none)",
             "on" if self._scheme == "https" else "off",
         )
+        log.info("%s", log_line(cfg.model_dump()))
 
     def close(self) -> None:
         """Stop serving; idempotent. Requests sleeping in a fault are cut short."""
@@ -452,30 +247,48 @@ class Sandbox:
             self._calls.append(call)
             self._request_count += 1
 
-    def process(self, token: str, route: Route | None, query: str, raw: bytes) -> tuple[int, bytes]:
-        """Authenticate, route, parse and run one API request; commit + persist writes."""
+    def process(
+        self, token: str, route: Route | None, query: str, raw: bytes, *, bodyless_post: bool
+    ) -> Answer:
+        """Authenticate, route, parse and run one API request; commit and persist a
+        write before acknowledging it. Answers follow the configured readings."""
+        cfg = self.cfg
         if not self.token_matches(token):
-            return 401, _response(False, "invalid API token")
+            return failure(cfg.auth_status, "invalid API token")
         if route is None:
-            return 404, _response(False, f"unknown query: {query}")
+            return failure(404, f"unknown query: {query}")
+        if bodyless_post and cfg.refuse_bodyless_post:
+            return failure(400, "a POST needs a JSON body: send a query without data as GET")
         try:
             body = parse_body(raw)
         except ApiFailure as exc:
-            return exc.status, _response(False, exc.reason)
+            return failure(exc.status, exc.reason)
         with self.store.lock:
             try:
                 result = route.handler(self.store, body)
             except ApiFailure as exc:
-                return exc.status, _response(False, exc.reason)
+                # Handlers raise 404 only for an absent object (`not_found`).
+                status = cfg.absent_status if exc.status == 404 else exc.status
+                return failure(status, exc.reason)
             except Exception as exc:
                 log.error("sandbox: handler error in %s: %s", query, type(exc).__name__)
-                return 500, _response(False, f"internal error: {type(exc).__name__}")
+                return failure(500, f"internal error: {type(exc).__name__}")
             finally:
                 if route.write:
                     self.store.changed()
-            if route.write and self._persister is not None:
-                self._persister.mark_dirty()
-            return 200, result if isinstance(result, Encoded) else encode_json(result).encode()
+            generation = self.store.generation
+        if route.write:
+            if self._persister is not None:
+                try:
+                    self._persister.committed(generation)
+                except OSError as exc:
+                    # Applied in memory but not on disk: not acknowledged as done.
+                    log.error("sandbox: cannot persist state: %s", type(exc).__name__)
+                    return failure(500, f"cannot persist state: {type(exc).__name__}")
+            return write_done(cfg.write_answer)
+        if isinstance(result, Text):
+            return string_answer(result, cfg.text_strings)
+        return Answer(200, result if isinstance(result, Encoded) else encode_json(result).encode())
 
 
 def run_sandbox(cfg: SandboxConfig) -> None:
