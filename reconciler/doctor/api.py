@@ -189,6 +189,7 @@ def check_backup(client: SimpleHelpClient, rec: Recorder, backup_query: str) -> 
     except ApiError as exc:
         if _refused(exc) and exc.status != 400:
             return Check("backup", "fail", str(exc), TOKEN_HINT)
-        hint = BACKUP_HINT if exc.status in (400, 404) else _transport_hint(exc)
+        unknown = exc.status in (400, 404)
+        hint = BACKUP_HINT.format(query=backup_query) if unknown else _transport_hint(exc)
         return Check("backup", "fail", str(exc), hint)
     return Check("backup", "ok", f"{backup_query}: the server saved a configuration backup")

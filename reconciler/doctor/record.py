@@ -35,8 +35,9 @@ def _secret_key(key: str) -> bool:
 def mask(value: Any, token: str | None = None, *, inside_secret: bool = False) -> Any:
     """``value`` with secret-looking values masked and the token scrubbed from strings.
 
-    Masked: the value of any key containing password/secret/token/key, every string
-    under ``passwordSettings``, and the ``value`` next to a ``key`` (a property).
+    Masked: every value (nested ones too, e.g. all of ``passwordSettings``) of a key
+    containing password/secret/token/key, and the ``value`` next to a ``key`` (a
+    property). Booleans, ``None`` and ``""`` stay: they say whether a secret is set.
     """
     if isinstance(value, Mapping):
         property_pair = "key" in value and "value" in value
@@ -44,11 +45,10 @@ def mask(value: Any, token: str | None = None, *, inside_secret: bool = False) -
         for key, item in value.items():
             name = str(key)
             secret = inside_secret or _secret_key(name) or (property_pair and name == "value")
-            nested = inside_secret or name == "passwordSettings"
             if secret and not isinstance(item, Mapping | list):
                 masked[name] = MASK if item not in (None, "", True, False) else item
             else:
-                masked[name] = mask(item, token, inside_secret=nested or secret)
+                masked[name] = mask(item, token, inside_secret=secret)
         return masked
     if isinstance(value, list):
         return [mask(item, token, inside_secret=inside_secret) for item in value]
@@ -69,11 +69,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _capped(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+def _cap_text(text: str) -> str:
     if len(text) > BODY_CAP:
         return text[:BODY_CAP] + f"... ({len(text) - BODY_CAP} more characters)"
     return text
+
+
+def _capped(value: Any) -> Any:
+    """``value`` itself when its JSON is short, else the start of its JSON text."""
+    text = json.dumps(value, ensure_ascii=False)
+    return value if len(text) <= BODY_CAP else _cap_text(text)
 
 
 class Recorder:
@@ -114,7 +119,7 @@ class Recorder:
                 "status": status,
                 "content_type": content_type,
                 "error": None,
-                "body": _capped(self._scrub(text)),
+                "body": _cap_text(self._scrub(text)),
             }
         )
 

@@ -18,6 +18,7 @@ from reconciler.errors import ShcfgError
 
 VERSION_PATH = "/allversions"
 PAGE_CAP = 64 * 1024
+_BREAK = re.compile(r"<\s*/?\s*(?:br|p|div|tr|li|h\d|pre|table)\b[^>]{0,1000}>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,1000}>")
 
 
@@ -59,7 +60,8 @@ def printable(text: str) -> str:
 
 def page_version(body: bytes) -> str | None:
     """The server version the page names (``"5.5.7"``), or None."""
-    text = _TAG.sub("\n", body[:PAGE_CAP].decode("utf-8", "replace"))
+    text = _BREAK.sub("\n", body[:PAGE_CAP].decode("utf-8", "replace"))
+    text = _TAG.sub(" ", text)
     lines = [printable(line)[:200] for line in text.splitlines()]
     mentions = [line for line in lines if "version" in line.lower()]
     ordered = [line for line in mentions if "sh version" in line.lower()] + mentions
