@@ -7,12 +7,15 @@ exit code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reconciler.client.api import SimpleHelpClient
 from reconciler.doctor.api import (
     AFTER_TOKEN,
     check_backup,
@@ -70,8 +73,6 @@ def _api_checks(
     rec: Recorder,
     read_token: Any,
 ) -> list[Check]:
-    from reconciler.client.api import SimpleHelpClient
-
     backup_query = (
         conn.get("backup_query")
         or os.environ.get("SIMPLEHELP_BACKUP_QUERY")
@@ -84,12 +85,9 @@ def _api_checks(
         token_check = Check("token", "fail", str(exc), "the API needs a token")
         return [token_check, version, *_skipped(AFTER_TOKEN, "needs a token")]
     rec.token = token
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_insecure_log(tls.insecure):
         # --insecure was announced once by the CLI; the library repeats it per request.
         warnings.simplefilter("ignore")
-        quiet = logging.getLogger("reconciler.client.transport")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)
         try:
             client = SimpleHelpClient(
                 target.base_url,
@@ -101,14 +99,31 @@ def _api_checks(
                 backup_query=backup_query,
                 pool_size=1,
             )
-            with client:
-                return _with_client(client, rec, version, probe_backup, backup_query)
-        finally:
-            quiet.setLevel(level)
+        except ShcfgError as exc:
+            return [
+                Check("token", "fail", str(exc)),
+                version,
+                *_skipped(AFTER_TOKEN, "needs token"),
+            ]
+        with client:
+            return _with_client(client, rec, version, probe_backup, backup_query)
+
+
+@contextlib.contextmanager
+def _quiet_insecure_log(insecure: bool) -> Iterator[None]:
+    """The client logs a warning about insecure mode: doctor already said it."""
+    log = logging.getLogger("reconciler.client.transport")
+    level = log.level
+    if insecure:
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _with_client(
-    client: Any, rec: Recorder, version: Check, probe_backup: bool, backup_query: str
+    client: SimpleHelpClient, rec: Recorder, version: Check, probe_backup: bool, backup_query: str
 ) -> list[Check]:
     token_check = check_token(client, rec)
     if token_check.status == "fail":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ CA_HINT = (
     "--insecure skips the check but lets anyone on the path read the token"
 )
 HOSTNAME_MISMATCH = 62  # X509_V_ERR_HOSTNAME_MISMATCH
+_STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)? (\d{3})")
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def check_tls(target: Target, tls: Tls, timeout: float) -> Check:
             hint = CA_HINT
         return Check("tls", "fail", f"certificate not trusted: {message}", hint)
     except (ssl.SSLError, OSError) as exc:
-        if _speaks_plain_http(target, timeout):
+        if _plain_http_status(target, timeout) is not None:
             return Check(
                 "tls",
                 "fail",
@@ -162,23 +164,25 @@ def check_tls(target: Target, tls: Tls, timeout: float) -> Check:
 
 
 def _check_plain(target: Target, timeout: float) -> Check:
-    if _speaks_plain_http(target, timeout):
-        if _loopback(target.host):
-            return Check("tls", "ok", "not used: plain HTTP on a loopback address")
-        return Check(
-            "tls",
-            "warn",
-            "not used: plain HTTP, the token crosses the network unencrypted",
-            "serve the API over HTTPS and use an https:// URL",
-        )
-    if _speaks_tls(target, timeout):
+    status = _plain_http_status(target, timeout)
+    # A TLS port may answer plain HTTP with a 400 ("plain HTTP request sent to HTTPS port").
+    if status in (None, 400) and _speaks_tls(target, timeout):
         return Check(
             "tls",
             "fail",
             "http:// against an HTTPS port: the server expects TLS here",
             f"use {target.with_other_scheme}",
         )
-    return Check("tls", "fail", "the port answers neither plain HTTP nor TLS", None)
+    if status is None:
+        return Check("tls", "fail", "the port answers neither plain HTTP nor TLS", None)
+    if _loopback(target.host):
+        return Check("tls", "ok", "not used: plain HTTP on a loopback address")
+    return Check(
+        "tls",
+        "warn",
+        "not used: plain HTTP, the token crosses the network unencrypted",
+        "serve the API over HTTPS and use an https:// URL",
+    )
 
 
 def _loopback(host: str) -> bool:
@@ -190,14 +194,17 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _speaks_plain_http(target: Target, timeout: float) -> bool:
+def _plain_http_status(target: Target, timeout: float) -> int | None:
+    """The status of a plain ``HEAD /``, or None when the answer is not HTTP."""
     request = f"HEAD / HTTP/1.1\r\nHost: {target.host}\r\nConnection: close\r\n\r\n"
     try:
         with socket.create_connection((target.host, target.port), timeout=timeout) as conn:
             conn.sendall(request.encode("ascii", "replace"))
-            return conn.recv(5) == b"HTTP/"
+            head = conn.recv(64)
     except OSError:
-        return False
+        return None
+    match = _STATUS_LINE.match(head)
+    return int(match.group(1)) if match else None
 
 
 def _speaks_tls(target: Target, timeout: float) -> bool:

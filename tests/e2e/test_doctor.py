@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +15,9 @@ from typing import Any
 import jsonschema
 import pytest
 import trustme
+from click.testing import CliRunner
 
+from reconciler.cli import cli
 from reconciler.sandbox import Sandbox, SandboxConfig
 from tests.e2e.conftest import SEED, TOKEN, Result, Shcfg
 
@@ -100,10 +104,19 @@ def test_wrong_token_names_the_token_and_the_api_setting(doctor_shcfg: Shcfg) ->
     assert by_name["read technicians/list"]["status"] == "skip"
 
 
-def test_missing_token_fails_the_token_check(doctor_shcfg: Shcfg) -> None:
-    by_name = checks(doctor_shcfg("doctor", "--format", "json", env={"SIMPLEHELP_API_TOKEN": ""}))
+@pytest.mark.parametrize(
+    ("token", "detail"), [("", "no API token"), ("a/b-canary", "invalid API token")]
+)
+def test_missing_or_malformed_token_fails_the_token_check(
+    doctor_shcfg: Shcfg, token: str, detail: str
+) -> None:
+    result = doctor_shcfg("doctor", "--format", "json", env={"SIMPLEHELP_API_TOKEN": token})
+    assert result.exit_code == 1
+    by_name = checks(result)
     assert by_name["token"]["status"] == "fail"
-    assert "no API token" in by_name["token"]["detail"]
+    assert detail in by_name["token"]["detail"]
+    assert by_name["version"]["status"] == "warn"
+    assert "a/b-canary" not in result.output
 
 
 def test_https_against_the_plain_http_sandbox_is_named(doctor_shcfg: Shcfg) -> None:
@@ -150,6 +163,44 @@ def test_unknown_ca_gets_the_ca_bundle_hint(
     trusted = shcfg("doctor", "--ca-bundle", str(ca_path), "--format", "json")
     assert trusted.exit_code == 0, trusted.output
     assert "certificate verified" in checks(trusted)["tls"]["detail"]
+    insecure = shcfg("doctor", "--insecure", "--format", "json")
+    assert insecure.exit_code == 0, insecure.output
+    assert checks(insecure)["tls"]["status"] == "warn"
+    # Said once, by doctor; not once per request by the libraries.
+    assert insecure.stderr.count("NOT verified") == 1
+    assert "insecure mode" not in insecure.stderr
+
+
+def test_tls_port_answering_plain_http_with_400_is_named(tmp_path: Path) -> None:
+    """Like nginx: a plain request to its HTTPS port gets "400 Bad Request"."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                with conn:
+                    if conn.recv(1, socket.MSG_PEEK) == b"\x16":
+                        with (
+                            contextlib.suppress(OSError),
+                            context.wrap_socket(conn, server_side=True),
+                        ):
+                            pass
+                    else:
+                        conn.recv(4096)
+                        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        result = run_cli(["doctor", "--url", f"http://127.0.0.1:{port}"], tmp_path)
+    finally:
+        listener.close()
+    assert result.exit_code == 1
+    assert "http:// against an HTTPS port" in result.stdout
 
 
 def test_probe_backup_with_an_unknown_query(tmp_path: Path) -> None:
@@ -286,11 +337,19 @@ GOOD_ANSWERS: dict[str, Any] = {
 }
 
 
+def run_cli(args: list[str], workdir: Path) -> Result:
+    """The CLI against a server that is not a sandbox."""
+    runner = CliRunner()
+    with contextlib.chdir(workdir):
+        result = runner.invoke(
+            cli, args, env={"SIMPLEHELP_API_TOKEN": TOKEN}, catch_exceptions=False
+        )
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
 def run_fake(page: bytes, answers: dict[str, Any], tmp_path: Path) -> Result:
     with FakeServer(page, answers) as fake:
-        shcfg = Shcfg.__new__(Shcfg)
-        shcfg.workdir, shcfg.env = tmp_path, {"SIMPLEHELP_API_TOKEN": TOKEN}
-        return shcfg("doctor", "--format", "json", "--url", fake.url)
+        return run_cli(["doctor", "--format", "json", "--url", fake.url], tmp_path)
 
 
 def test_old_version_is_a_warning_naming_the_advisories(tmp_path: Path) -> None:
