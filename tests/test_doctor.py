@@ -71,6 +71,7 @@ def test_recorder_writes_atomically_and_scrubs(tmp_path: Path) -> None:
         (b"<p>Server <b>Version</b> 5.4.10</p>", "5.4.10"),
         (b"<p>Built 2024</p><BR/>SH Version:<i>5.3.9</i>", "5.3.9"),
         (b"version: unknown\n5.5.7", None),
+        (b"Released 2.1.0 of the app; SERVER VERSION 5.5.9", "5.5.9"),
         (b"\xff\xfe garbage \x00", None),
         (b"x" * (PAGE_CAP + 10) + b"\nSH Version: 5.5.7", None),
     ],

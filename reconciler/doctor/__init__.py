@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from reconciler.errors import ShcfgError
 
 DEFAULT_BACKUP_QUERY = "server/backup"
 CONNECT_TIMEOUT = 5.0
+TokenReader = Callable[[str | None], str]
 
 __all__ = ["Check", "run", "run_checks"]
 
@@ -40,7 +41,7 @@ def _skipped(names: tuple[str, ...], why: str) -> list[Check]:
 
 
 def run_checks(
-    conn: dict[str, Any], *, probe_backup: bool, rec: Recorder, read_token: Any
+    conn: dict[str, Any], *, probe_backup: bool, rec: Recorder, read_token: TokenReader
 ) -> tuple[list[Check], Target | None]:
     """All checks in order. ``read_token`` is the CLI's (token file or environment)."""
     url_check, target = check_url(conn.get("url") or os.environ.get("SIMPLEHELP_URL"))
@@ -71,7 +72,7 @@ def _api_checks(
     timeout: float,
     probe_backup: bool,
     rec: Recorder,
-    read_token: Any,
+    read_token: TokenReader,
 ) -> list[Check]:
     backup_query = (
         conn.get("backup_query")

@@ -20,6 +20,7 @@ VERSION_PATH = "/allversions"
 PAGE_CAP = 64 * 1024
 _BREAK = re.compile(r"<\s*/?\s*(?:br|p|div|tr|li|h\d|pre|table)\b[^>]{0,1000}>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,1000}>")
+_AFTER_VERSION = re.compile("version", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def page_version(body: bytes) -> str | None:
     mentions = [line for line in lines if "version" in line.lower()]
     ordered = [line for line in mentions if "sh version" in line.lower()] + mentions
     for line in ordered:
-        parsed = parse_version(line.split("ersion", 1)[-1])
+        parsed = parse_version(_AFTER_VERSION.split(line, maxsplit=1)[-1])
         if parsed is not None:
             return ".".join(str(part) for part in parsed)
     return None

@@ -242,6 +242,9 @@ def test_record_masks_the_token_and_secrets(doctor_shcfg: Shcfg) -> None:
     assert properties["request"] == {"machineID": "SG_1"}
     assert properties["body"][0]["properties"] == [{"key": "***", "value": "***"}]
     assert [p.name for p in doctor_shcfg.workdir.iterdir()] == ["transcript.json"]
+    unwritable = doctor_shcfg("doctor", "--record", "no/such/dir/t.json")
+    assert unwritable.exit_code == 1
+    assert "Error: --record no/such/dir/t.json: cannot write" in unwritable.stderr
 
 
 def test_record_of_a_refused_token(doctor_shcfg: Shcfg) -> None:
