@@ -502,6 +502,32 @@ def export(
 
 
 @cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--probe-backup", is_flag=True, help="Also try the backup query (writes a backup file)."
+)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a transcript of the exchanges (token removed, secrets masked).",
+)
+@connection_options
+@click.pass_context
+@handle_errors
+def doctor(
+    ctx: click.Context, fmt: str, probe_backup: bool, record: str | None, **conn: Any
+) -> None:
+    """Check, read-only, that the server works with shcfg; exit 0 when usable."""
+    from reconciler.doctor import run
+
+    if not run(_connection(ctx, conn), fmt=fmt, probe_backup=probe_backup, record=record):
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
     "--port",
