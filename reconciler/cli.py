@@ -557,6 +557,11 @@ def doctor(
     help="Write state before acknowledging each write (default), or write behind.",
 )
 @click.option(
+    "--server-version",
+    default=None,
+    help="Release named by the public /allversions page (default 5.5.16).",
+)
+@click.option(
     "--readings",
     type=click.Choice(["default", "all"]),
     default=None,

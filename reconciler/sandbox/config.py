@@ -45,6 +45,7 @@ class SandboxConfig(BaseModel):
     absent_status: AbsentStatus = 404
     auth_status: AuthStatus = 401
     durable: bool = True
+    server_version: str = "5.5.16"
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_remote: bool = False

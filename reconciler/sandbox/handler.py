@@ -32,6 +32,7 @@ log = logging.getLogger("reconciler.sandbox")
 
 API_PREFIX = "/api/v1/"
 ADMIN_PREFIX = "/_sandbox/"
+VERSION_PAGE = "/allversions"
 
 _date_cache: tuple[int, str] = (0, "")
 
@@ -156,8 +157,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._api(path[len(API_PREFIX) :], raw)
         elif path.startswith(ADMIN_PREFIX):
             self._admin(path[len(ADMIN_PREFIX) :].strip("/"))
+        elif path == VERSION_PAGE:
+            self._version_page()
         else:
             self._send(failure(404, "not found"))
+
+    def _version_page(self) -> None:
+        """The public page a real server serves without a token (`shcfg doctor` reads it)."""
+        version = self.server.sandbox.cfg.server_version
+        body = f"SimpleHelp Server\nSH Version: {version}\n".encode()
+        self._send(Answer(200, body, "text/plain; charset=utf-8"))
 
     # -- the API ------------------------------------------------------------------
 

@@ -256,3 +256,11 @@ def test_readings_are_logged_at_start(caplog: pytest.LogCaptureFixture) -> None:
     )
     assert TOKEN not in caplog.text
     assert json.dumps(TOKEN) not in caplog.text
+
+
+def test_public_version_page_needs_no_token_and_names_the_configured_release() -> None:
+    with Sandbox(SandboxConfig(token="version-token-123", server_version="5.4.9")) as sb:
+        answer = requests.get(f"{sb.url}/allversions", timeout=5)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert "SH Version: 5.4.9" in answer.text
