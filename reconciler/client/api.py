@@ -7,14 +7,20 @@ Each method only declares its request body and response type; ``_call`` does the
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from reconciler.client.errors import UnexpectedResponseError
+from reconciler.client.answers import Answer, reason_means_unknown_query
+from reconciler.client.errors import (
+    ApiError,
+    NotFoundError,
+    RejectedError,
+    UnexpectedResponseError,
+    UnknownQueryError,
+)
 from reconciler.client.models import (
     AccessSession,
     Alert,
@@ -78,6 +84,15 @@ QUERIES: Mapping[str, bool] = {
     "access/sessions/list": False,
 }
 
+# Lookups of one object: an absent one may be answered 404 or 400 with a reason, and
+# both mean "not there" (docs/api-notes.md).
+LOOKUPS = frozenset(
+    {"technicians/get", "groups/get", "groups/permissions/get", "machinegroups/properties/get"}
+)
+# String answers: a JSON string or text/plain.
+STRING_ANSWERS = frozenset({"server/hostname/get", "machinegroups/properties/get"})
+BACKUP_QUERY_HINT = "set its path with --backup-query PATH or SIMPLEHELP_BACKUP_QUERY"
+
 
 @cache
 def _adapter(type_: Any) -> TypeAdapter[Any]:
@@ -126,47 +141,6 @@ def _lookup(query: str, unique_id: int | None, by_name: Mapping[str, Any] | None
     return dict(by_name)
 
 
-class _Slots:
-    """A first-come-first-served counting semaphore: at most ``size`` holders.
-
-    ``threading.Semaphore`` lets a thread that has just released a slot take it straight
-    back, so a request issued from outside the pool (``groups/list``, ``machines/list``,
-    the heads of dependent reads) could wait until the pool's whole queue had drained.
-    Here a released slot goes to the longest waiter.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._lock = threading.Lock()
-        self._free = size
-        self._waiters: deque[threading.Lock] = deque()
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            waiter = threading.Lock()
-            waiter.acquire()
-            self._waiters.append(waiter)
-        try:
-            waiter.acquire()  # released by __exit__ with the slot handed over
-        except BaseException:
-            with self._lock:
-                handed = waiter not in self._waiters
-                if not handed:
-                    self._waiters.remove(waiter)
-            if handed:
-                self.__exit__()
-            raise
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()
-            else:
-                self._free += 1
-
-
 class SimpleHelpClient:
     """A typed client of one SimpleHelp server's API; safe to share between threads."""
 
@@ -183,6 +157,7 @@ class SimpleHelpClient:
         pool_size: int = 16,
         backoff_factor: float = 0.5,
         max_body_bytes: int | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         extra: dict[str, Any] = {}
         if max_body_bytes is not None:
@@ -196,12 +171,13 @@ class SimpleHelpClient:
             retries=retries,
             pool_size=pool_size,
             backoff_factor=backoff_factor,
+            on_retry=on_retry,
             **extra,
         )
         self._paths = {"server/backup": backup_query.strip("/")}
         # Callers fan out from several thread pools at once; this keeps the requests in
         # flight at `pool_size` (= --concurrency), so the server sees the load it was promised.
-        self._in_flight = _Slots(max(1, pool_size))
+        self._in_flight = threading.BoundedSemaphore(max(1, pool_size))
 
     def __repr__(self) -> str:
         return f"SimpleHelpClient(url={self._transport.base_url!r}, token='***')"
@@ -226,27 +202,44 @@ class SimpleHelpClient:
         """Release pooled connections."""
         self._transport.close()
 
+    def _exchange(self, query: str, body: Mapping[str, Any] | None) -> Answer:
+        payload = None if body is None else _compact(body)
+        # The slot covers the round trip only: validating a big answer must not keep
+        # another request from going out.
+        with self._in_flight:
+            return self._transport.exchange(
+                self._paths.get(query, query), payload, write=QUERIES[query]
+            )
+
     def _call(self, query: str, type_: Any, body: Mapping[str, Any] | None = None) -> Any:
         """Send ``query`` (a key of ``QUERIES``) and return its answer validated as ``type_``.
 
         The error is raised outside the ``except`` block so that pydantic's error (which
         quotes the response) is neither the cause nor the context of ours.
         """
-        payload = None if body is None else _compact(body)
-        path = self._paths.get(query, query)
-        # The slot covers the round trip only: validating a big answer must not keep
-        # another request from going out.
-        with self._in_flight:
-            answer = self._transport.exchange(path, payload, write=QUERIES[query])
+        answer = self._exchange(query, body)
+        if answer.status == 400 and query in LOOKUPS:
+            error = self._transport.status_error(answer)
+            if type(error) is RejectedError:
+                error = _as(NotFoundError, error)
+            raise error
         try:
-            return self._transport.decode(answer, _adapter(type_))
+            return self._transport.decode(
+                answer, _adapter(type_), text=query in STRING_ANSWERS and type_ is str
+            )
         except ValidationError as exc:
-            error = _unexpected(query, exc)
-        raise error
+            failure = _unexpected(query, exc)
+        raise failure
 
     def _write(self, query: str, body: Mapping[str, Any] | None = None) -> ApiResponse:
-        result: ApiResponse = self._call(query, ApiResponse, body)
-        return result
+        """Send a write; any 2xx answer that does not say no is done (its shape kept)."""
+        answer = self._exchange(query, body)
+        fields, shape = self._transport.decode_write(answer)
+        try:
+            return ApiResponse.model_validate({**fields, "shape": shape})
+        except ValidationError as exc:
+            failure = _unexpected(query, exc)
+        raise failure
 
     # technicians
 
@@ -418,8 +411,27 @@ class SimpleHelpClient:
         return self._write("server/tech-restrictions/remove", body)
 
     def server_backup(self) -> ApiResponse:
-        """Ask the server to save a configuration backup (path configurable, erratum 6)."""
-        return self._write("server/backup")
+        """Ask the server to save a configuration backup (path configurable, erratum 6).
+
+        A server that does not know the query (404, or 400 saying so) gets an error that
+        names both ways to set the path.
+        """
+        try:
+            return self._write("server/backup")
+        except RejectedError as exc:
+            unknown = exc.status == 404 or (
+                exc.status == 400 and reason_means_unknown_query(exc.reason or "")
+            )
+            if not unknown:
+                raise
+            error = UnknownQueryError(
+                self._paths["server/backup"],
+                f"HTTP {exc.status}: {exc.reason}: the server does not know this backup "
+                f"query; {BACKUP_QUERY_HINT}",
+                status=exc.status,
+                reason=exc.reason,
+            )
+        raise error
 
     def server_hostname_get(self) -> str:
         query = "server/hostname/get"
@@ -477,6 +489,14 @@ class SimpleHelpClient:
     def access_sessions_list(self) -> list[AccessSession]:
         query = "access/sessions/list"
         return self._call(query, list[AccessSession])
+
+
+def _as(cls: type[ApiError], error: ApiError) -> ApiError:
+    """``error`` as another class, with the same message and attributes."""
+    copy = cls.__new__(cls)
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    return copy
 
 
 def _list_or_none(values: Sequence[Any] | None) -> list[Any] | None:
