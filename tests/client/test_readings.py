@@ -232,9 +232,9 @@ def test_unknown_backup_query_names_both_ways_to_set_it(
     server: ScriptedServer, status: int, reason: str
 ) -> None:
     server.queue(Reply(status, {"success": False, "reason": reason}))
-    with SimpleHelpClient(server.url, CANARY, backup_query="admin/backup") as c:
-        with pytest.raises(UnknownQueryError) as info:
-            c.server_backup()
+    client = SimpleHelpClient(server.url, CANARY, backup_query="admin/backup")
+    with client as c, pytest.raises(UnknownQueryError) as info:
+        c.server_backup()
     message = str(info.value)
     assert message.startswith(f"admin/backup: HTTP {status}: {reason}")
     assert "--backup-query PATH" in message

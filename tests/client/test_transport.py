@@ -23,7 +23,6 @@ from reconciler.client.transport import Transport, validate_base_url, validate_t
 from reconciler.errors import ShcfgError
 from tests.client.conftest import CANARY, Reply, ScriptedServer
 
-
 OK = {"success": True}
 
 
