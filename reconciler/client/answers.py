@@ -104,6 +104,18 @@ def surrogate_escape(raw: bytes) -> bool:
     return _SURROGATE_ESCAPE.search(raw) is not None
 
 
+def plain_json(raw: bytes) -> bool:
+    """True for an array or string body without NaN/Infinity or surrogate escapes: one
+    that can be validated from its bytes (the validator accepts those constants, the
+    strict decoder does not, and only an object can carry ``success: false``)."""
+    return (
+        raw[:1] in (b"[", b'"')
+        and b"NaN" not in raw
+        and b"Infinity" not in raw
+        and not surrogate_escape(raw)
+    )
+
+
 def _valid_unicode(value: Any) -> bool:
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")

@@ -127,5 +127,26 @@ class ClientRetry(Retry):
             self.call.attempt_start = time.monotonic()
 
 
+def policy(
+    retries: int, *, read: int, statuses: frozenset[int], backoff: tuple[float, float]
+) -> ClientRetry:
+    """The retry policy for reads or writes (statuses retried; read errors for reads)."""
+    return ClientRetry(
+        total=retries,
+        connect=retries,
+        read=read,
+        status=retries,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET", "POST"}),
+        status_forcelist=statuses,
+        backoff_factor=backoff[0],
+        backoff_jitter=backoff[1],
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+
+
 def _cause(error: Exception | None) -> str:
     return "connection error" if error is None else describe_exception(error)[0]

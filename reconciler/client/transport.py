@@ -34,8 +34,8 @@ from reconciler.client.answers import (
     WriteShape,
     decode_json,
     hazard,
+    plain_json,
     reason_means_auth,
-    surrogate_escape,
     write_shape,
 )
 from reconciler.client.diagnose import describe_exception, scheme_mismatch
@@ -51,16 +51,15 @@ from reconciler.client.errors import (
 from reconciler.client.retry import (
     RETRY_AFTER_CAP,
     CallState,
-    ClientRetry,
     Counter,
     RetryAfterTooLong,
+    policy,
 )
-from reconciler.client.urls import validate_base_url, validate_token
+from reconciler.client.urls import REDACTED, REDACTOR, validate_base_url, validate_token
 from reconciler.errors import ShcfgError
 
 log = logging.getLogger(__name__)
 
-REDACTED = "***"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 READ_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # 429 means "rejected, not processed": the only status after which a write may be resent.
@@ -70,59 +69,6 @@ WRITE_RETRY_STATUSES = frozenset({429})
 RETRY_BUDGET = 3
 CHUNK = 65536
 NOT_JSON = "response is not JSON"
-_URLLIB3_LOGGERS = (
-    "urllib3",
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.poolmanager",
-    "urllib3.response",
-    "urllib3.util.retry",
-    "requests",
-)
-
-
-class _TokenRedactor(logging.Filter):
-    """Replace every live token in log records of the HTTP libraries."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._tokens: dict[str, int] = {}
-
-    def add(self, token: str) -> None:
-        with self._lock:
-            self._tokens[token] = self._tokens.get(token, 0) + 1
-
-    def discard(self, token: str) -> None:
-        with self._lock:
-            left = self._tokens.get(token, 0) - 1
-            if left > 0:
-                self._tokens[token] = left
-            else:
-                self._tokens.pop(token, None)
-
-    def scrub(self, text: str) -> str:
-        with self._lock:
-            tokens = list(self._tokens)
-        for token in tokens:
-            text = text.replace(token, REDACTED)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        scrubbed = self.scrub(message)
-        if scrubbed != message:
-            record.msg = scrubbed
-            record.args = None
-        return True
-
-
-_REDACTOR = _TokenRedactor()
-for _name in _URLLIB3_LOGGERS:
-    logging.getLogger(_name).addFilter(_REDACTOR)
 
 
 def _plural(count: int) -> str:
@@ -180,10 +126,10 @@ class Transport:
         self._counter = Counter()
         self._max_tries = retries + 1
         backoff = (backoff_factor, backoff_jitter)
-        self._read_retry = _retry(
+        self._read_retry = policy(
             retries, read=retries, statuses=READ_RETRY_STATUSES, backoff=backoff
         )
-        self._write_retry = _retry(retries, read=0, statuses=WRITE_RETRY_STATUSES, backoff=backoff)
+        self._write_retry = policy(retries, read=0, statuses=WRITE_RETRY_STATUSES, backoff=backoff)
         self._manager = _pool_manager(self.base_url, pool_size, ca_bundle, insecure)
         self._get_headers = {
             "User-Agent": f"shcfg/{__version__}",
@@ -193,7 +139,7 @@ class Transport:
         self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
         # A 400 reads as a refused token only while no answer has proved the token good.
         self._token_accepted = threading.Event()
-        _REDACTOR.add(token)
+        REDACTOR.add(token)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -210,7 +156,7 @@ class Transport:
             return
         self._closed = True
         self._manager.clear()
-        _REDACTOR.discard(self._token)
+        REDACTOR.discard(self._token)
 
     def redact(self, text: str) -> str:
         """Remove this transport's token from text that came from the server."""
@@ -366,7 +312,7 @@ class Transport:
         if text and answer.media_type == "text/plain":
             return self._text(answer, into)
         problem = hazard(raw)
-        if problem is None and into is not None and _plain_json(raw):
+        if problem is None and into is not None and plain_json(raw):
             try:
                 return into.validate_json(raw)
             except ValidationError as exc:
@@ -454,26 +400,6 @@ class Transport:
         return None
 
 
-def _retry(
-    retries: int, *, read: int, statuses: frozenset[int], backoff: tuple[float, float]
-) -> ClientRetry:
-    return ClientRetry(
-        total=retries,
-        connect=retries,
-        read=read,
-        status=retries,
-        other=0,
-        redirect=0,
-        allowed_methods=frozenset({"GET", "POST"}),
-        status_forcelist=statuses,
-        backoff_factor=backoff[0],
-        backoff_jitter=backoff[1],
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        raise_on_redirect=False,
-    )
-
-
 def _pool_manager(
     base_url: str, pool_size: int, ca_bundle: str | None, insecure: bool
 ) -> PoolManager:
@@ -499,18 +425,6 @@ def _retry_after_error(query: str, exc: RetryAfterTooLong) -> ApiError:
         f"HTTP {exc.status}: the server asks to retry after {exc.seconds:g} s (Retry-After), "
         f"longer than the {RETRY_AFTER_CAP:g} s this client waits",
         status=exc.status,
-    )
-
-
-def _plain_json(raw: bytes) -> bool:
-    """True for an array or string body without NaN/Infinity or surrogate escapes: one
-    that can be validated from its bytes (the validator accepts those constants, the
-    strict decoder does not, and only an object can carry ``success: false``)."""
-    return (
-        raw[:1] in (b"[", b'"')
-        and b"NaN" not in raw
-        and b"Infinity" not in raw
-        and not surrogate_escape(raw)
     )
 
 

@@ -1,16 +1,20 @@
-"""The server URL and the API token, checked before any request; neither is ever echoed.
+"""The server URL and the API token: checked before any request, never echoed.
 
 A user who pasted a full API URL has the token in its path, so URL errors name the
-problem, and at most the host.
+problem, and at most the host. The token is a path segment of every URL, so a logging
+filter scrubs every live token from the HTTP library's log records.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from urllib.parse import urlsplit
 
 from reconciler.errors import ShcfgError
 
+REDACTED = "***"
 _TOKEN_FORBIDDEN = re.compile(r"[\s/?#%\\]")
 _HOST_LIKE = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?")
 
@@ -56,3 +60,58 @@ def validate_token(token: str) -> None:
         raise ShcfgError("invalid API token: it is empty")
     if _TOKEN_FORBIDDEN.search(token):
         raise ShcfgError("invalid API token: it must not contain whitespace or / ? # % \\")
+
+
+_URLLIB3_LOGGERS = (
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "requests",
+)
+
+
+class _TokenRedactor(logging.Filter):
+    """Replace every live token in log records of the HTTP libraries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._tokens: dict[str, int] = {}
+
+    def add(self, token: str) -> None:
+        with self._lock:
+            self._tokens[token] = self._tokens.get(token, 0) + 1
+
+    def discard(self, token: str) -> None:
+        with self._lock:
+            left = self._tokens.get(token, 0) - 1
+            if left > 0:
+                self._tokens[token] = left
+            else:
+                self._tokens.pop(token, None)
+
+    def scrub(self, text: str) -> str:
+        with self._lock:
+            tokens = list(self._tokens)
+        for token in tokens:
+            text = text.replace(token, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        scrubbed = self.scrub(message)
+        if scrubbed != message:
+            record.msg = scrubbed
+            record.args = None
+        return True
+
+
+REDACTOR = _TokenRedactor()
+for _name in _URLLIB3_LOGGERS:
+    logging.getLogger(_name).addFilter(REDACTOR)
