@@ -134,7 +134,7 @@ class Transport:
         self._get_headers = {
             "User-Agent": f"shcfg/{__version__}",
             "Accept": "application/json, text/plain;q=0.9",
-            "Accept-Encoding": "gzip, deflate",
+            "Accept-Encoding": "gzip",
         }
         self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
         # A 400 reads as a refused token only while no answer has proved the token good.
