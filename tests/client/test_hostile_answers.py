@@ -78,7 +78,16 @@ def test_depth_limit_is_exact() -> None:
         lambda c: c.groups_remove(1),
     ],
 )
-@pytest.mark.parametrize("body", [nested(3000), b'{"a":' * 3000 + b"1" + b"}" * 3000])
+@pytest.mark.parametrize(
+    "body",
+    [
+        nested(3000),
+        b'{"a":' * 3000 + b"1" + b"}" * 3000,
+        # Deep enough to hurt later, shallow enough for the JSON decoder to accept.
+        nested(MAX_DEPTH + 36),
+        b'{"success": true, "x": ' + nested(MAX_DEPTH + 1) + b"}",
+    ],
+)
 def test_deep_json_is_one_clear_error(
     server: ScriptedServer, client: SimpleHelpClient, call: Any, body: bytes
 ) -> None:
