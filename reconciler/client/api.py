@@ -39,59 +39,17 @@ from reconciler.client.models import (
     Technician,
     TechnicianGroup,
 )
-from reconciler.client.transport import Transport
-
-# Every query and whether it writes. Reads are retried on server errors; writes only when
-# the request provably never reached the server (see docs/api-notes.md).
-QUERIES: Mapping[str, bool] = {
-    "technicians/list": False,
-    "technicians/new": True,
-    "technicians/get": False,
-    "technicians/set": True,
-    "technicians/remove": True,
-    "technicians/password/set": True,
-    "technicians/totp/remove": True,
-    "groups/list": False,
-    "groups/new": True,
-    "groups/get": False,
-    "groups/set": True,
-    "groups/remove": True,
-    "groups/password/set": True,
-    "groups/permissions/get": False,
-    "groups/permissions/set": True,
-    "machines/list": False,
-    "machines/get": False,
-    "machines/set": True,
-    "machines/hardware/get": False,
-    "machines/monitoring/get": False,
-    "machines/notes/get": False,
-    "machines/notes/set": True,
-    "machines/properties/get": False,
-    "machines/properties/set": True,
-    "machines/properties/remove": True,
-    "machinegroups/properties/get": False,
-    "machinegroups/properties/set": True,
-    "server/tech-restrictions/get": False,
-    "server/tech-restrictions/new": True,
-    "server/tech-restrictions/remove": True,
-    "server/backup": True,
-    "server/hostname/get": False,
-    "server/hostname/set": True,
-    "history/list": False,
-    "alerts/list": False,
-    "support/queue/list": False,
-    "support/sessions/list": False,
-    "access/sessions/list": False,
-}
-
-# Lookups of one object: an absent one may be answered 404 or 400 with a reason, and
-# both mean "not there" (docs/api-notes.md).
-LOOKUPS = frozenset(
-    {"technicians/get", "groups/get", "groups/permissions/get", "machinegroups/properties/get"}
+from reconciler.client.queries import (
+    BACKUP_QUERY_HINT,
+    LOOKUPS,
+    QUERIES,
+    STRING_ANSWERS,
+    compact,
+    list_or_none,
+    lookup_body,
+    machine_ids_body,
 )
-# String answers: a JSON string or text/plain.
-STRING_ANSWERS = frozenset({"server/hostname/get", "machinegroups/properties/get"})
-BACKUP_QUERY_HINT = "set its path with --backup-query PATH or SIMPLEHELP_BACKUP_QUERY"
+from reconciler.client.transport import Transport
 
 
 @cache
@@ -113,32 +71,6 @@ def _unexpected(query: str, exc: ValidationError) -> UnexpectedResponseError:
     if exc.error_count() > 1:
         detail += f" (and {exc.error_count() - 1} more)"
     return UnexpectedResponseError(query, detail)
-
-
-def _compact(value: Any) -> Any:
-    """Drop ``None`` values at any depth: the client never sends JSON ``null``."""
-    if isinstance(value, Mapping):
-        return {k: _compact(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        # Machine ID batches are 1,000 strings: no call per string.
-        return [v if isinstance(v, str) else _compact(v) for v in value if v is not None]
-    return value
-
-
-def _ids(machine_ids: str | Sequence[str]) -> dict[str, Any]:
-    """One machine -> ``machineID``; several -> ``machineIDs`` (both documented)."""
-    ids = [machine_ids] if isinstance(machine_ids, str) else list(machine_ids)
-    if len(ids) == 1:
-        return {"machineID": ids[0]}
-    return {"machineIDs": ids}
-
-
-def _lookup(query: str, unique_id: int | None, by_name: Mapping[str, Any] | None) -> dict[str, Any]:
-    if unique_id is not None:
-        return {"uniqueID": unique_id}
-    if by_name is None:
-        raise ValueError(f"{query}: give a uniqueID or a name")
-    return dict(by_name)
 
 
 class SimpleHelpClient:
@@ -203,7 +135,7 @@ class SimpleHelpClient:
         self._transport.close()
 
     def _exchange(self, query: str, body: Mapping[str, Any] | None) -> Answer:
-        payload = None if body is None else _compact(body)
+        payload = None if body is None else compact(body)
         # The slot covers the round trip only: validating a big answer must not keep
         # another request from going out.
         with self._in_flight:
@@ -254,7 +186,7 @@ class SimpleHelpClient:
     ) -> Technician:
         query = "technicians/get"
         by_name = None if username is None else {"username": username}
-        return self._call(query, Technician, _lookup(query, unique_id, by_name))
+        return self._call(query, Technician, lookup_body(query, unique_id, by_name))
 
     def technicians_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
         return self._write("technicians/set", {"uniqueID": unique_id, "technician": attrs})
@@ -283,7 +215,7 @@ class SimpleHelpClient:
     ) -> TechnicianGroup:
         query = "groups/get"
         by_name = None if name is None else {"group": {"name": name}}
-        body = _lookup(query, unique_id, by_name)
+        body = lookup_body(query, unique_id, by_name)
         return self._call(query, TechnicianGroup, body)
 
     def groups_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
@@ -319,7 +251,7 @@ class SimpleHelpClient:
         return self._machines_read("machines/get", machine_ids, list[Machine])
 
     def machines_set(self, machine_ids: str | Sequence[str], *, monitor: bool) -> ApiResponse:
-        return self._write("machines/set", {**_ids(machine_ids), "monitor": monitor})
+        return self._write("machines/set", {**machine_ids_body(machine_ids), "monitor": monitor})
 
     def machines_hardware_get(self, machine_ids: str | Sequence[str]) -> list[Hardware]:
         return self._machines_read("machines/hardware/get", machine_ids, list[Hardware])
@@ -379,7 +311,7 @@ class SimpleHelpClient:
         """Read per-machine data; asking about no machine needs no request."""
         if not machine_ids:
             return []
-        return self._call(query, type_, {**_ids(machine_ids), **(extra or {})})
+        return self._call(query, type_, {**machine_ids_body(machine_ids), **(extra or {})})
 
     # machine groups
 
@@ -464,9 +396,9 @@ class SimpleHelpClient:
             "rangeLastModified": range_last_modified,
             "maxResults": max_results,
             "textFilter": text_filter,
-            "technicianNameFilters": _list_or_none(technician_name_filters),
-            "groupFilters": _list_or_none(group_filters),
-            "machineIDFilters": _list_or_none(machine_id_filters),
+            "technicianNameFilters": list_or_none(technician_name_filters),
+            "groupFilters": list_or_none(group_filters),
+            "machineIDFilters": list_or_none(machine_id_filters),
             "includeSupportSessions": include_support_sessions,
             "includeAccessSessions": include_access_sessions,
             "includePresentationSessions": include_presentation_sessions,
@@ -497,7 +429,3 @@ def _as(cls: type[ApiError], error: ApiError) -> ApiError:
     copy.__dict__.update(error.__dict__)
     copy.args = error.args
     return copy
-
-
-def _list_or_none(values: Sequence[Any] | None) -> list[Any] | None:
-    return None if values is None else list(values)
