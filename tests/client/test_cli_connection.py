@@ -1,4 +1,5 @@
-"""`--backup-query` and SIMPLEHELP_BACKUP_QUERY, end to end against the sandbox."""
+"""The CLI's connection settings: `--backup-query` / SIMPLEHELP_BACKUP_QUERY end to end
+against the sandbox, and retry notices on a terminal."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import cli
 from reconciler.sandbox import Sandbox, SandboxConfig
 from tests.e2e.conftest import TOKEN, Shcfg
 
@@ -53,3 +55,25 @@ def test_backup_query_option_and_environment(shcfg: Shcfg, how: str) -> None:
     assert result.exit_code == 0, result.output
     assert backups(shcfg) == [("admin/backup-now", 200)]
     assert shcfg.sandbox.snapshot()["hostname"] == "new.example.com"
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_retry_notices_print_on_a_terminal_only(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: terminal)
+    cli._retry_notice("groups/list: HTTP 503; retrying (2/5)…")
+    err = capsys.readouterr().err
+    assert ("retrying (2/5)…" in err) is terminal
+
+
+def test_make_client_wires_the_retry_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIMPLEHELP_API_TOKEN", TOKEN)
+    monkeypatch.setenv("SIMPLEHELP_BACKUP_QUERY", "from/env")
+    client = cli.make_client({"url": "http://127.0.0.1:9"})
+    assert client._transport._on_retry is cli._retry_notice
+    assert client._paths["server/backup"] == "from/env"
+    option = cli.make_client({"url": "http://127.0.0.1:9", "backup_query": "from/option"})
+    assert option._paths["server/backup"] == "from/option"
+    client.close()
+    option.close()
