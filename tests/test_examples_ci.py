@@ -211,3 +211,39 @@ def test_github_jobs_run_as_written_against_the_sandbox(
     for canary in ("canary-group-pw-0417", "canary-alice-pw-5521", TOKEN):
         assert canary not in (repo / "plan.json").read_text(encoding="utf-8")
         assert canary not in markdown
+
+
+def _hook() -> dict[str, Any]:
+    hooks = _yaml(ROOT / ".pre-commit-hooks.yaml")
+    assert [h["id"] for h in hooks] == ["shcfg-validate"]
+    return dict(hooks[0])
+
+
+def test_pre_commit_hook_declares_a_whole_set_validation() -> None:
+    hook = _hook()
+    assert hook["language"] == "python"
+    assert hook["entry"] == "shcfg validate --skip-secrets"
+    assert hook["pass_filenames"] is False
+    assert hook["args"] == ["manifests/"]
+    assert re.search(hook["files"], "manifests/groups.yaml")
+    assert re.search(hook["files"], "manifests/server.yml")
+
+
+@pytest.mark.parametrize("args", [None, ["org/"]], ids=["default-args", "user-args"])
+def test_pre_commit_hook_runs_as_pre_commit_runs_it(tmp_path: Path, args: list[str] | None) -> None:
+    """pre-commit runs `entry + args` in the repository root, secrets unset."""
+    hook = _hook()
+    target = tmp_path / ("manifests" if args is None else "org")
+    shutil.copytree(ROOT / "examples" / "org", target)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"HELPDESK_GROUP_PASSWORD", "ALICE_PASSWORD"}
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    command = [*shlex.split(hook["entry"]), *(hook["args"] if args is None else args)]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Valid" in done.stdout
