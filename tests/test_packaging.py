@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -87,3 +88,33 @@ def test_demo_runs_from_the_installed_wheel_outside_the_source_tree(
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Converged:" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def _completion(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    shcfg = Path(sys.executable).parent / "shcfg"
+    return subprocess.run(
+        [str(shcfg)], env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
+
+
+def test_every_documented_completion_script_is_produced() -> None:
+    doc = (ROOT / "docs" / "completion.md").read_text(encoding="utf-8")
+    shells = set(re.findall(r"_SHCFG_COMPLETE=(\w+_source) shcfg", doc))
+    assert shells == {"bash_source", "zsh_source", "fish_source"}
+    for shell in shells:
+        done = _completion({"_SHCFG_COMPLETE": shell})
+        assert done.returncode == 0, done.stderr
+        assert "_SHCFG_COMPLETE" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("shcfg pl", {"plain,plan"}), ("shcfg plan --format ", {"plain,json", "plain,markdown"})],
+)
+def test_the_shell_gets_commands_and_option_values(words: str, expected: set[str]) -> None:
+    cword = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+    done = _completion(
+        {"_SHCFG_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+    )
+    assert done.returncode == 0, done.stderr
+    assert expected <= set(done.stdout.splitlines())
