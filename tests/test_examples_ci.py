@@ -247,3 +247,15 @@ def test_pre_commit_hook_runs_as_pre_commit_runs_it(tmp_path: Path, args: list[s
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Valid" in done.stdout
+
+
+def test_gitlab_apply_job_runs_as_written_against_the_sandbox(
+    workdir: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = workdir
+    pipeline = _yaml(GITLAB)
+    for job in ("validate", "apply", "drift"):
+        done = _bash("\n".join(pipeline[job]["script"]), repo, env)
+        assert done.returncode == 0, f"{job}: {done.stderr}"
+    assert set(pipeline["apply"]["artifacts"]["paths"]) == {"plan.json", "shcfg-journal.jsonl"}
+    assert all((repo / name).is_file() for name in pipeline["apply"]["artifacts"]["paths"])
