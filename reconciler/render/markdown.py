@@ -70,8 +70,9 @@ def _cost(lines: Iterable[str]) -> int:
 class _Page:
     """The comment's lines and what is left of its character budget.
 
-    `add` takes lines only while they fit; `force` is for the few short lines that close a
-    section already opened (their room is the reserve), so the markdown stays well formed.
+    Sections check `fits` before adding, keeping room for the lines that close them; the
+    few short lines written after the budget ran out (`… N more`, the truncation line)
+    use the reserve, so a cut comment is still well-formed markdown.
     """
 
     def __init__(self, limit: int) -> None:
@@ -81,15 +82,19 @@ class _Page:
     def fits(self, lines: list[str], closing: int = 0) -> bool:
         return _cost(lines) + closing <= self.left
 
-    def add(self, lines: list[str]) -> bool:
-        if not self.fits(lines):
-            return False
-        self.force(lines)
-        return True
-
-    def force(self, lines: list[str]) -> None:
+    def add(self, lines: list[str]) -> None:
         self.lines += lines
         self.left -= _cost(lines)
+
+    def fill(self, blocks: list[list[str]], closing: int) -> int:
+        """Adds blocks in order while they fit, keeping `closing` characters free."""
+        shown = 0
+        for block in blocks:
+            if not self.fits(block, closing):
+                break
+            self.add(block)
+            shown += 1
+        return shown
 
 
 def _more(count: int) -> str:
@@ -101,15 +106,8 @@ def _bullets(page: _Page, heading: list[str], items: list[str], cap: int) -> int
     if not items or not page.fits([*heading, items[0], ""]):
         return len(items)
     page.add(heading)
-    shown = 0
-    for item in items[:cap]:
-        if not page.fits([item, ""]):
-            break
-        page.add([item])
-        shown += 1
-    left_out = len(items) - shown
-    page.force([f"- {_more(left_out)}"] if left_out else [])
-    page.force([""])
+    left_out = len(items) - page.fill([[item] for item in items[:cap]], _cost([""]))
+    page.add([f"- {_more(left_out)}", ""] if left_out else [""])
     return left_out
 
 
@@ -122,15 +120,9 @@ def _kind_details(page: _Page, kind: str, changes: list[Change]) -> int:
     if not page.fits([*opening, *blocks[0]], _cost(closing)):
         return len(changes)
     page.add(opening)
-    shown = 0
-    for block in blocks:
-        if not page.fits(block, _cost(closing)):
-            break
-        page.add(block)
-        shown += 1
-    left_out = len(changes) - shown
-    page.force([_code(f"{_more(left_out)} {kind} changes")] if left_out else [])
-    page.force(closing)
+    left_out = len(changes) - page.fill(blocks, _cost(closing))
+    page.add([_code(f"{_more(left_out)} {kind} changes")] if left_out else [])
+    page.add(closing)
     return left_out
 
 
@@ -140,19 +132,13 @@ def _undeclared(page: _Page, plan: Plan) -> int:
         f"- {escape(u.kind)} {escape(u.identity)}: {escape(u.reason)}" for u in plan.undeclared
     ]
     opening = [f"<details><summary>Not declared, left alone ({len(items)})</summary>", ""]
-    closing = ["</details>", ""]
-    if not items or not page.fits([*opening, items[0], ""], _cost(closing)):
+    closing = ["", "</details>", ""]
+    if not items or not page.fits([*opening, items[0]], _cost(closing)):
         return len(items)
     page.add(opening)
-    shown = 0
-    for item in items:
-        if not page.fits([item, ""], _cost(closing)):
-            break
-        page.add([item])
-        shown += 1
-    left_out = len(items) - shown
-    page.force([f"- {_more(left_out)}"] if left_out else [])
-    page.force(["", *closing])
+    left_out = len(items) - page.fill([[item] for item in items], _cost(closing))
+    page.add([f"- {_more(left_out)}"] if left_out else [])
+    page.add(closing)
     return left_out
 
 
@@ -174,11 +160,11 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     """The comment, at most `limit` characters (GitHub's own limit is 65,536)."""
     summary = plan.summary()
     page = _Page(limit)
-    page.force(["## shcfg plan", "", f"**{headline(plan)}**", ""])
+    page.add(["## shcfg plan", "", f"**{headline(plan)}**", ""])
     if plan.server:
-        page.force([f"Server: {escape(plan.server)}", ""])
-    page.force(["| create | update | delete |", "| ---: | ---: | ---: |"])
-    page.force([f"| {summary['create']} | {summary['update']} | {summary['delete']} |", ""])
+        page.add([f"Server: {escape(plan.server)}", ""])
+    page.add(["| create | update | delete |", "| ---: | ---: | ---: |"])
+    page.add([f"| {summary['create']} | {summary['update']} | {summary['delete']} |", ""])
     risky = [
         f"- **{', '.join(c.labels)}**: {c.action.value} {escape(title(c))}"
         for c in plan.changes
@@ -195,5 +181,5 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         changes_left_out += _kind_details(page, kind, list(changes))
     undeclared_left_out = _undeclared(page, plan)
     if changes_left_out or warnings_left_out or undeclared_left_out:
-        page.force([_truncation_line(changes_left_out, warnings_left_out, undeclared_left_out), ""])
+        page.add([_truncation_line(changes_left_out, warnings_left_out, undeclared_left_out), ""])
     return "\n".join(page.lines)
