@@ -31,6 +31,7 @@ def headline(plan: Plan) -> str:
 
 
 def render_text(plan: Plan) -> Text:
+    """The plan for a terminal: headline, changes, warnings, undeclared objects, totals."""
     out = Text()
     if not plan.changes:
         out.append(headline(plan) + "\n", style="bold")
