@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
+from reconciler.errors import ShcfgError
 from reconciler.manifest import ManifestError, load_manifests
-from reconciler.manifest.secrets import SecretReferenceError, resolve
+from reconciler.manifest.secrets import (
+    SecretFileError,
+    SecretReferenceError,
+    read_secret_file,
+    resolve,
+)
 from tests.manifest.conftest import WriteFn
 
 SECRET = "hunter2-Sup3rSecret"
@@ -204,3 +212,83 @@ def test_eight_characters_are_enough(write: WriteFn, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("EIGHT", "pw123456")
     path = write("ok.yaml", "version: 1\ntechnicians: [{username: a, password: '${env:EIGHT}'}]\n")
     assert load_manifests([path]).secret_values == frozenset({"pw123456"})
+
+
+def test_literal_secret_loads_with_a_warning(write: WriteFn) -> None:
+    path = write(
+        "literal.yaml",
+        """
+        version: 1
+        groups:
+          - name: g
+            videoPassword: ${env:NOT_NEEDED}
+            password: hunter2
+        technicians:
+          - username: alice
+            password: hunter2
+        """,
+    )
+    loaded = load_manifests([path], resolve_secrets=False)
+    password = loaded.model.technicians[0].password
+    assert password is not None and password.get_secret_value() == "hunter2"
+    advice = (
+        "a secret written in the manifest; reference it with ${env:NAME} or ${file:PATH} instead"
+    )
+    assert [str(w) for w in loaded.warnings] == [
+        f"{path}:5:15: groups[0].password: {advice}",
+        f"{path}:8:15: technicians[0].password: {advice}",
+    ]
+    assert "hunter2" not in str(loaded.warnings)
+
+
+def test_reference_only_manifest_has_no_warnings(write: WriteFn, tmp_path: Path) -> None:
+    (tmp_path / "pw.txt").write_text("long-enough-secret\n")
+    path = write(
+        "ok.yaml", "version: 1\ntechnicians: [{username: a, password: '${file:pw.txt}'}]\n"
+    )
+    assert load_manifests([path]).warnings == []
+
+
+def test_secret_file_must_be_a_small_regular_file(write: WriteFn, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "big.txt").write_bytes(b"x" * (64 * 1024 + 1))
+    (tmp_path / "cap.txt").write_bytes(b"y" * (64 * 1024))
+    (tmp_path / "link").symlink_to(tmp_path / "fifo")
+    names = ["fifo", "dir", "/dev/zero", "/dev/null", "big.txt", "link"]
+    items = "".join(
+        f"  - machineID: m{i}\n    notes: '${{file:{n}}}'\n" for i, n in enumerate(names)
+    )
+    path = write(
+        "files.yaml",
+        "version: 1\nmachines:\n" + items + "  - {machineID: ok, notes: '${file:cap.txt}'}\n",
+    )
+    started = time.monotonic()
+    with pytest.raises(ManifestError) as info:
+        load_manifests([path])
+    assert time.monotonic() - started < 5
+    reasons = [str(issue).split("cannot read secret file ")[1] for issue in info.value.issues]
+    assert reasons == [
+        "'fifo': is a FIFO (named pipe), not a regular file",
+        "'dir': is a directory, not a regular file",
+        "'/dev/zero': is a character device, not a regular file",
+        "'/dev/null': is a character device, not a regular file",
+        "'big.txt': larger than 64 KiB: not a secret",
+        "'link': is a FIFO (named pipe), not a regular file",
+    ]
+
+
+def test_read_secret_file_for_the_token(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("tok-en-value\n")
+    assert read_secret_file(token) == "tok-en-value\n"
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(SecretFileError) as info:
+        read_secret_file(tmp_path / "pipe")
+    assert isinstance(info.value, ShcfgError)
+    assert str(info.value) == f"{tmp_path / 'pipe'}: is a FIFO (named pipe), not a regular file"
+    with pytest.raises(SecretFileError, match="cannot read: No such file or directory"):
+        read_secret_file(tmp_path / "missing")
+    (tmp_path / "bin").write_bytes(b"\xff\xfe")
+    with pytest.raises(SecretFileError, match="not valid UTF-8 text"):
+        read_secret_file(tmp_path / "bin")
