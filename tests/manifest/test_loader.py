@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -259,6 +260,34 @@ def test_directory_is_read_recursively_and_sorted(write: WriteFn, tmp_path: Path
     assert loaded.files == [str(tmp_path / "a.yaml"), str(tmp_path / "b/techs.yml")]
 
 
+def test_directories_skip_dot_directories_and_dot_files(write: WriteFn, tmp_path: Path) -> None:
+    write(".github/workflows/ci.yaml", "on: push\n")
+    write(".pre-commit-config.yaml", "repos: []\n")
+    write("sub/.hidden/x.yml", "nope: [\n")
+    write("sub/.draft.yaml", "nope: [\n")
+    write("z.yaml", "version: 1\ngroups: [{name: z}]\n")
+    write("sub/a.yml", "version: 1\ngroups: [{name: a}]\n")
+    dot = write(".explicit.yaml", "version: 1\ngroups: [{name: dot}]\n")
+    loaded = load_manifests([tmp_path, dot])
+    assert loaded.files == [str(tmp_path / "sub/a.yml"), str(tmp_path / "z.yaml"), str(dot)]
+    assert [g.name for g in loaded.model.groups] == ["a", "z", "dot"]
+
+
+def test_files_lists_every_file_read_in_order(write: WriteFn, tmp_path: Path) -> None:
+    empty = write("b/empty.yaml", "# nothing yet\n")
+    second = write("b/techs.yaml", "version: 1\ntechnicians: [{username: bob}]\n")
+    first = write("first.yaml", "version: 1\n")
+    loaded = load_manifests([first, tmp_path / "b", first])
+    assert loaded.files == [str(first), str(empty), str(second)]
+
+
+def test_a_special_file_named_explicitly_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert errors_of([tmp_path / "pipe.yaml"]) == [
+        f"{tmp_path / 'pipe.yaml'}: not a regular file or a directory"
+    ]
+
+
 def test_same_file_twice_is_loaded_once(write: WriteFn, tmp_path: Path) -> None:
     path = write("a.yaml", "version: 1\ngroups: [{name: g}]\n")
     loaded = load_manifests([path, tmp_path])
@@ -375,3 +404,36 @@ def test_deep_nesting_is_refused(write: WriteFn) -> None:
     assert errors_of([very]) == [f"{very}:1:260: document nested too deeply"]
     blocks = write("blocks.yaml", "- " * 2000 + "a\n")
     assert errors_of([blocks]) == [f"{blocks}:1:1: YAML nested too deeply"]
+
+
+def test_split_distinguished_name_warns(write: WriteFn) -> None:
+    path = write(
+        "dn.yaml",
+        """
+        version: 1
+        groups:
+          - name: Field
+            ldapSettings:
+              memberOfGroups: [cn=field,ou=groups,dc=example,dc=com]
+          - name: Quoted
+            ldapSettings:
+              memberOfGroups: ["cn=field,ou=groups,dc=example,dc=com", cn=solo, staff]
+        """,
+    )
+    loaded = load_manifests([path])
+    assert loaded.model.groups[0].ldapSettings is not None
+    assert len(loaded.model.groups[0].ldapSettings.memberOfGroups or []) == 4
+    assert [str(w) for w in loaded.warnings] == [
+        f"{path}:5:24: groups[0].ldapSettings.memberOfGroups[0]: items 'cn=field', 'ou=groups'… "
+        "look like one LDAP distinguished name split at its commas; quote the whole DN: "
+        "['cn=...,ou=...,dc=...']"
+    ]
+
+
+def test_the_example_organisation_loads_without_warnings() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "org"
+    loaded = load_manifests([examples], resolve_secrets=False)
+    assert loaded.warnings == []
+    field = next(g for g in loaded.model.groups if g.name == "Field Engineers")
+    assert field.ldapSettings is not None
+    assert field.ldapSettings.memberOfGroups == ["cn=field,ou=groups,dc=example,dc=com"]
