@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from reconciler.cli import cli
 from reconciler.manifest import check_references, load_manifests, manifest_json_schema
 from reconciler.manifest.json_schema import render_schema
 from reconciler.schemas import main
@@ -131,3 +133,10 @@ def test_declared_objects_may_not_match_ignore(write: WriteFn) -> None:
         f"{path}:11:17: machine group 'Test/Lab' is matched by ignore.machineGroups pattern "
         f"'Test/*': {tail}",
     ]
+
+
+def test_every_flag_in_the_manifest_docs_exists() -> None:
+    docs = (SCHEMA_FILE.parents[1] / "docs" / "manifest.md").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", docs))
+    options = {opt for command in cli.commands.values() for p in command.params for opt in p.opts}
+    assert mentioned and mentioned <= options, mentioned - options
