@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from reconciler.manifest.issues import Issue, Location
 from reconciler.manifest.loader import LoadedManifest
@@ -99,7 +99,7 @@ def _check_ignored(model: Manifest, where: _Where) -> list[Issue]:
     ``ignore`` promises that nothing matching is ever written; declaring such an object (or
     renaming one from an ignored name) would break that promise, so it is refused.
     """
-    declared = {
+    declared: dict[str, list[tuple[str, str, Sequence[str | None]]]] = {
         "technicians": [
             ("technician", t.username, [t.username, t.renamedFrom]) for t in model.technicians
         ],
