@@ -14,7 +14,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 
-from reconciler.manifest.documents import ANY, Document, PathKey, format_path, matches
+from reconciler.manifest.documents import Document, PathKey, format_path
 from reconciler.manifest.issues import Issue
 from reconciler.manifest.models import Manifest
 from reconciler.manifest.secrets import has_reference
@@ -30,28 +30,37 @@ def document_warnings(doc: Document) -> list[Issue]:
 
 def _literal_secrets(doc: Document) -> list[Issue]:
     out = []
-    for path in _strings_at(doc.data, sensitive_paths()):
-        if not has_reference(_get(doc.data, path)):
-            out.append(
-                Issue(
-                    doc.where(path),
-                    f"{format_path(path)}: a secret written in the manifest; "
-                    "reference it with ${env:NAME} or ${file:PATH} instead",
-                )
-            )
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for section, names in sensitive_attributes().items():
+        items = data.get(section)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            for name in names:
+                value = item.get(name) if isinstance(item, dict) else None
+                if isinstance(value, str) and not has_reference(value):
+                    out.append(
+                        Issue(
+                            doc.where((section, index, name)),
+                            f"{format_path((section, index, name))}: a secret written in the "
+                            "manifest; reference it with ${env:NAME} or ${file:PATH} instead",
+                        )
+                    )
     return out
 
 
 @cache
-def sensitive_paths() -> tuple[PathKey, ...]:
-    """``(section, ANY, attribute)`` for every secret (``SecretStr``) attribute of a kind."""
-    paths = []
+def sensitive_attributes() -> dict[str, tuple[str, ...]]:
+    """The secret (``SecretStr``) attributes of each kind, by manifest section."""
+    found: dict[str, tuple[str, ...]] = {}
     for section, info in Manifest.model_fields.items():
         for item in _models_in(info.annotation):
-            for name, attribute in item.model_fields.items():
-                if SecretStr in _types_in(attribute.annotation):
-                    paths.append((section, ANY, name))
-    return tuple(paths)
+            names = tuple(
+                name
+                for name, attribute in item.model_fields.items()
+                if SecretStr in _types_in(attribute.annotation)
+            )
+            if names:
+                found[section] = names
+    return found
 
 
 def _types_in(annotation: Any) -> set[Any]:
@@ -66,29 +75,6 @@ def _types_in(annotation: Any) -> set[Any]:
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return [t for t in _types_in(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
-
-
-def _strings_at(data: Any, patterns: tuple[PathKey, ...]) -> list[PathKey]:
-    """Paths of the string values of ``data`` that fit one of ``patterns`` (depth 3)."""
-    found = []
-    if isinstance(data, dict):
-        for section, items in data.items():
-            if not isinstance(items, list):
-                continue
-            for index, item in enumerate(items):
-                if not isinstance(item, dict):
-                    continue
-                for name, value in item.items():
-                    path = (section, index, name)
-                    if isinstance(value, str) and any(matches(path, p) for p in patterns):
-                        found.append(path)
-    return found
-
-
-def _get(data: Any, path: PathKey) -> Any:
-    for part in path:
-        data = data[part]
-    return data
 
 
 def _split_dns(doc: Document, path: PathKey, node: Any) -> list[Issue]:
