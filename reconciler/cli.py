@@ -225,6 +225,8 @@ def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedMani
         raise ShcfgError("no manifest given: pass one or more files or directories")
     loaded = load_manifests(list(paths), resolve_secrets=resolve_secrets)
     OUTPUT.redactor.add_all(loaded.secret_values)
+    for warning in loaded.warnings:
+        OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
     return loaded
 
 
