@@ -1,8 +1,9 @@
-"""Small formatting helpers shared by the renderers."""
+"""Small formatting helpers shared by the renderers, and the one terminal sanitiser."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.plan import SENSITIVE, Action, Change, FieldChange
@@ -10,12 +11,34 @@ from reconciler.plan import SENSITIVE, Action, Change, FieldChange
 VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.DELETE: "deleted"}
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 
+# C0 controls but tab and newline, DEL, C1 controls (0x9b is a one-byte CSI), lone
+# surrogates (which no encoder can write), and the bidi overrides that reorder a line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\n\r]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, keep_newlines: bool = True) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`), never executed.
+
+    A username or a server's reason holding ESC sequences could otherwise retitle the
+    terminal or erase what a reviewer reads. Every human output goes through this.
+    """
+    text = _CONTROL.sub(_escape, text)
+    if not keep_newlines:
+        text = _LINE_BREAKS.sub(lambda m: "\\n" if m.group(0) == "\n" else "\\r", text)
+    return text
+
 
 def show(value: Any) -> str:
     """A value as a reader would type it in a manifest (JSON scalars and lists)."""
     if value is None:
         return "(none)"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return visible(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def before(fc: FieldChange) -> str:
@@ -27,9 +50,10 @@ def after(fc: FieldChange) -> str:
 
 
 def title(change: Change) -> str:
-    text = f'{change.kind} "{change.identity}"'
+    """`kind "identity"`, on one line whatever the identity holds."""
+    text = f'{change.kind} "{visible(change.identity, keep_newlines=False)}"'
     if change.rename_from:
-        text += f' (renamed from "{change.rename_from}")'
+        text += f' (renamed from "{visible(change.rename_from, keep_newlines=False)}")'
     return text
 
 
