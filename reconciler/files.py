@@ -67,29 +67,31 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def check_directory(directory: Path, what: str) -> None:
+def check_directory(directory: Path, what: str, *, shown: Path | None = None) -> None:
     """Fail now, with the reason, when files cannot be created in `directory`.
 
     Creates the directory (and its parents) and a probe file in it: only the kernel
-    knows whether /proc/self or a read-only mount accepts a file.
+    knows whether /proc/self or a read-only mount accepts a file. Errors name `shown`
+    (the path the user gave), else the directory.
     """
+    name = f"{what} {shown or directory}"
     existing = _nearest_existing(directory)
     if not existing.is_dir():
-        raise ShcfgError(f"{what} {directory}: {existing} is not a directory")
+        raise ShcfgError(f"{name}: {existing} is not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=directory, prefix=".shcfg-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise ShcfgError(f"{what} {directory}: cannot write there: {exc.strerror or exc}") from None
+        raise ShcfgError(f"{name}: cannot write in {directory}: {exc.strerror or exc}") from None
 
 
 def check_writable(path: Path, what: str) -> None:
     """Fail now when `path` cannot be written as a file (see check_directory)."""
     if path.is_dir():
         raise ShcfgError(f"{what} {path}: is a directory")
-    check_directory(path.parent, what)
+    check_directory(path.parent, what, shown=path)
 
 
 def write_atomic(path: Path, text: str) -> None:
