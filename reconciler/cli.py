@@ -449,7 +449,7 @@ def sandbox(token: str | None, **options: Any) -> None:
 
     \b
     Example:
-      SIMPLEHELP_API_TOKEN=sandbox-token-123 shcfg sandbox --port 8080 --data-dir state/
+      shcfg sandbox --port 8080 --data-dir state/   # token from $SIMPLEHELP_API_TOKEN
     """
     from pydantic import ValidationError
 

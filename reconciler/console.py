@@ -22,7 +22,7 @@ from reconciler.apply import Notify
 from reconciler.errors import ShcfgError
 from reconciler.plan import Change, Plan
 from reconciler.redact import Redactor
-from reconciler.render.common import SYMBOLS, title, visible
+from reconciler.render.common import SYMBOLS, for_humans, title, visible
 
 
 class Output:
@@ -59,14 +59,15 @@ OUTPUT = Output()
 
 
 def show_plan(plan: Plan, fmt: str) -> None:
+    """Print a plan; human formats get its strings made visible first."""
     from reconciler.render import render_json, render_markdown, render_text
 
     if fmt == "json":
         OUTPUT.write(render_json(plan), json=True)
     elif fmt == "markdown":
-        OUTPUT.write(render_markdown(plan))
+        OUTPUT.write(render_markdown(for_humans(plan)))
     else:
-        OUTPUT.print(render_text(plan))
+        OUTPUT.print(render_text(for_humans(plan)))
 
 
 def _notify(event: str, change: Change, message: str) -> None:

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from reconciler.plan import SENSITIVE, Action, Change, FieldChange
+from reconciler.plan import SENSITIVE, Action, Change, FieldChange, Plan
 
 VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.DELETE: "deleted"}
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
@@ -32,6 +32,36 @@ def visible(text: str, *, keep_newlines: bool = True) -> str:
     if not keep_newlines:
         text = _LINE_BREAKS.sub(lambda m: "\\n" if m.group(0) == "\n" else "\\r", text)
     return text
+
+
+def for_humans(plan: Plan) -> Plan:
+    """The plan with identities, reasons and warnings made visible, one line each.
+
+    For the text and markdown renderers, before any of it reaches a rich Text (which
+    silently drops some controls) or a pull-request comment. Values keep their own
+    escaping (`show`); JSON renders the plan as it is (json.dumps escapes it).
+    """
+
+    def line(text: str) -> str:
+        return visible(text, keep_newlines=False)
+
+    changes = [
+        c.model_copy(
+            update={
+                "identity": line(c.identity),
+                "rename_from": None if c.rename_from is None else line(c.rename_from),
+            }
+        )
+        for c in plan.changes
+    ]
+    undeclared = [
+        u.model_copy(update={"identity": line(u.identity), "reason": line(u.reason)})
+        for u in plan.undeclared
+    ]
+    warnings = [line(w) for w in plan.warnings]
+    return plan.model_copy(
+        update={"changes": changes, "undeclared": undeclared, "warnings": warnings}
+    )
 
 
 def show(value: Any) -> str:

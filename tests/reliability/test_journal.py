@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 from reconciler.sandbox.faults import Fault
 from tests.e2e.conftest import TOKEN
@@ -65,3 +69,69 @@ def test_journal_appends_across_applies_at_the_default_path(make_shcfg: MakeShcf
     lines = (shcfg.workdir / ".shcfg" / "journal.jsonl").read_text().splitlines()
     events = [json.loads(line)["event"] for line in lines]
     assert events.count("start") == 2 and events.count("finished") == 2
+
+
+class EchoingProxy(ThreadingHTTPServer):
+    """Forwards to a sandbox, but refuses `groups/password/set` echoing the body it got,
+    as a careless server does in its error reasons."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Echo)
+        self.upstream = urlsplit(upstream)
+
+
+class _Echo(BaseHTTPRequestHandler):
+    server: EchoingProxy
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silent: the path holds the token."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.endswith("/groups/password/set"):
+            sent = json.loads(body)["password"]
+            status, data = 400, json.dumps({"success": False, "reason": f"weak: {sent}"}).encode()
+        else:
+            upstream = http.client.HTTPConnection(
+                self.server.upstream.hostname or "", self.server.upstream.port
+            )
+            upstream.request("POST", self.path, body, {"Content-Type": "application/json"})
+            answer = upstream.getresponse()
+            status, data = answer.status, answer.read()
+            upstream.close()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_a_server_reason_echoing_a_password_is_masked_in_the_journal(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg()
+    proxy = EchoingProxy(shcfg.sandbox.url)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    secret = 'quote"and\\backslash-pw'
+    try:
+        path = shcfg.manifest(MANIFEST)
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        result = shcfg(
+            "apply",
+            str(path),
+            "--auto-approve",
+            env={**SECRETS, "GROUP_PW": secret, "SIMPLEHELP_URL": url},
+        )
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert result.exit_code == 1
+    assert "FAILED: groups/password/set: HTTP 400: weak: (sensitive)" in result.stdout
+    text = (shcfg.workdir / ".shcfg" / "journal.jsonl").read_text(encoding="utf-8")
+    assert "weak: (sensitive)" in text
+    for form in (secret, json.dumps(secret)[1:-1]):
+        assert form not in text and form not in result.output
+    assert all(secret not in json.dumps(json.loads(line)) for line in text.splitlines())

@@ -117,7 +117,10 @@ def test_the_lock_dies_with_its_process(make_shcfg: MakeShcfg, tmp_path: Path) -
     ("args", "needle"),
     [
         (("plan", "{m}", "--out", "file.txt/x.json"), "--out file.txt/x.json: file.txt is not a"),
-        (("plan", "{m}", "--out", "/proc/self/x.json"), "--out /proc/self/x.json: cannot write in /proc/self"),
+        (
+            ("plan", "{m}", "--out", "/proc/self/x.json"),
+            "--out /proc/self/x.json: cannot write in /proc/self",
+        ),
         (("apply", "{m}", "--auto-approve", "--journal", "file.txt/j.jsonl"), "--journal "),
         (("export", "--out", "/proc/self/x"), "--out /proc/self/x: "),
         (("export", "--out", "file.txt/x"), "--out file.txt/x: file.txt is not a directory"),
