@@ -7,29 +7,31 @@ included, so a pipeline never reads a typo as "changes present"), 2 changes pres
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler import __version__
-from reconciler.console import OUTPUT, CliUi
+from reconciler.console import (
+    EXIT_CHANGES,
+    OUTPUT,
+    CliUi,
+    F,
+    ShcfgGroup,
+    handle_errors,
+    report_apply,
+)
 from reconciler.errors import ShcfgError
 from reconciler.redact import MIN_LENGTH
 
 if TYPE_CHECKING:
-    from reconciler.apply import ApplyResult
     from reconciler.client.api import SimpleHelpClient
     from reconciler.workflow import Options, Target
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure", "timeout")
 
 
@@ -138,40 +140,6 @@ def _quiet_library_tls_warnings() -> None:
     logging.getLogger("reconciler.client.transport").addFilter(
         lambda record: "insecure mode" not in record.getMessage()
     )
-
-
-def handle_errors(fn: F) -> F:
-    """Expected failures become one line on stderr and exit 1, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ShcfgError as exc:
-            lines = str(exc).splitlines() or [exc.__class__.__name__]
-            for line in lines:
-                OUTPUT.print(f"Error: {line}", err=True, style="bold red")
-            sys.exit(EXIT_ERROR)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class ShcfgGroup(click.Group):
-    """Maps click's own exits onto the contract: usage errors exit 1, not 2."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        try:
-            super().main(*args, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(EXIT_ERROR)
-        except (click.Abort, KeyboardInterrupt):
-            OUTPUT.print("Interrupted.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        sys.exit(EXIT_OK)
 
 
 @click.group(cls=ShcfgGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -339,24 +307,7 @@ def apply(
         backup=not no_backup,
     )
     if outcome is not None:
-        _report(outcome)
-
-
-def _report(outcome: ApplyResult) -> None:
-    from reconciler.render.common import title
-
-    applied, failed, skipped = outcome.applied, outcome.failed, outcome.not_attempted
-    OUTPUT.print(
-        f"\nApply {'complete' if outcome.ok else 'stopped'}: {len(applied)} applied, "
-        f"{len(failed)} failed, {len(skipped)} not attempted.",
-        style="bold" if outcome.ok else "bold red",
-    )
-    for change in skipped:
-        OUTPUT.print(f"  not attempted: {change.action.value} {title(change)}", err=True)
-    if outcome.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    if failed:
-        sys.exit(EXIT_ERROR)
+        report_apply(outcome)
 
 
 @cli.command()

@@ -8,21 +8,26 @@ renderer produced the text.
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.text import Text
 
-from reconciler.apply import Notify
+from reconciler.apply import ApplyResult, Notify
 from reconciler.errors import ShcfgError
 from reconciler.plan import Change, Plan
 from reconciler.redact import Redactor
 from reconciler.render.common import SYMBOLS, for_humans, title, visible
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Output:
@@ -121,3 +126,57 @@ class CliUi:
                 yield progress.wrap(_notify), stop
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+def handle_errors(fn: F) -> F:
+    """Expected failures become one line on stderr and exit 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ShcfgError as exc:
+            lines = str(exc).splitlines() or [exc.__class__.__name__]
+            for line in lines:
+                OUTPUT.print(f"Error: {line}", err=True, style="bold red")
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ShcfgGroup(click.Group):
+    """Maps click's own exits onto the contract: usage errors exit 1, not 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        except click.ClickException as exc:
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f"Try '{exc.ctx.command_path} {exc.ctx.help_option_names[0]}' for help."
+                click.echo(f"{exc.ctx.get_usage()}\n{hint}\n", err=True)
+            # The message may echo what was typed: it goes through Output like the rest.
+            OUTPUT.print(f"Error: {exc.format_message()}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (click.Abort, KeyboardInterrupt):
+            OUTPUT.print("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(EXIT_OK)
+
+
+def report_apply(outcome: ApplyResult) -> None:
+    """The end of an apply: counts, what was not attempted, and its exit code."""
+    applied, failed, skipped = outcome.applied, outcome.failed, outcome.not_attempted
+    OUTPUT.print(
+        f"\nApply {'complete' if outcome.ok else 'stopped'}: {len(applied)} applied, "
+        f"{len(failed)} failed, {len(skipped)} not attempted.",
+        style="bold" if outcome.ok else "bold red",
+    )
+    for change in skipped:
+        OUTPUT.print(f"  not attempted: {change.action.value} {title(change)}", err=True)
+    if outcome.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if failed:
+        sys.exit(EXIT_ERROR)

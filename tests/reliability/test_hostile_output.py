@@ -108,3 +108,12 @@ def test_a_short_manifest_secret_is_one_clear_error(make_shcfg: MakeShcfg) -> No
     assert "shorter than 8 characters" in result.stderr
     assert "abc" not in result.output
     assert shcfg.sandbox.calls == []
+
+
+def test_a_usage_error_echoing_what_was_typed_is_shown_visibly(make_shcfg: MakeShcfg) -> None:
+    shcfg = make_shcfg()
+    result = shcfg("plan", "--format", "\x1b]0;pwned\x07")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;pwned\\x07" in result.stderr
+    assert "plan -h' for help." in result.stderr
