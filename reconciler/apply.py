@@ -109,6 +109,8 @@ def apply_plan(
             return str(exc)
         except ShcfgError as exc:
             return str(exc)
+        except Exception as exc:  # an apply always ends its journal and its report
+            return f"{unit[0].kind}: unexpected {exc.__class__.__name__}: {exc}"
         return None
 
     def _resolve(unit: list[Change], exc: ApiError) -> str | None:

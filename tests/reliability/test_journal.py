@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import threading
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -71,28 +73,35 @@ def test_journal_appends_across_applies_at_the_default_path(make_shcfg: MakeShcf
     assert events.count("start") == 2 and events.count("finished") == 2
 
 
-class EchoingProxy(ThreadingHTTPServer):
-    """Forwards to a sandbox, but refuses `groups/password/set` echoing the body it got,
-    as a careless server does in its error reasons."""
+Answer = Callable[[bytes], tuple[int, bytes]]
+
+
+class ScriptedProxy(ThreadingHTTPServer):
+    """Forwards to a sandbox, but answers the queries in `answers` itself."""
 
     daemon_threads = True
 
-    def __init__(self, upstream: str) -> None:
-        super().__init__(("127.0.0.1", 0), _Echo)
+    def __init__(self, upstream: str, answers: dict[str, Answer]) -> None:
+        super().__init__(("127.0.0.1", 0), _Scripted)
         self.upstream = urlsplit(upstream)
+        self.answers = answers
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _Echo(BaseHTTPRequestHandler):
-    server: EchoingProxy
+class _Scripted(BaseHTTPRequestHandler):
+    server: ScriptedProxy
 
     def log_message(self, format: str, *args: object) -> None:
         """Silent: the path holds the token."""
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.endswith("/groups/password/set"):
-            sent = json.loads(body)["password"]
-            status, data = 400, json.dumps({"success": False, "reason": f"weak: {sent}"}).encode()
+        query = self.path.split("/", 4)[-1]
+        if query in self.server.answers:
+            status, data = self.server.answers[query](body)
         else:
             upstream = http.client.HTTPConnection(
                 self.server.upstream.hostname or "", self.server.upstream.port
@@ -108,26 +117,33 @@ class _Echo(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+@contextlib.contextmanager
+def scripted(upstream: str, answers: dict[str, Answer]) -> Iterator[ScriptedProxy]:
+    proxy = ScriptedProxy(upstream, answers)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def _echo_password(body: bytes) -> tuple[int, bytes]:
+    """A careless server: its refusal echoes the password it was sent."""
+    sent = json.loads(body)["password"]
+    return 400, json.dumps({"success": False, "reason": f"weak: {sent}"}).encode()
+
+
 def test_a_server_reason_echoing_a_password_is_masked_in_the_journal(
     make_shcfg: MakeShcfg,
 ) -> None:
     shcfg = make_shcfg()
-    proxy = EchoingProxy(shcfg.sandbox.url)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
     secret = 'quote"and\\backslash-pw'
-    try:
-        path = shcfg.manifest(MANIFEST)
-        url = f"http://127.0.0.1:{proxy.server_address[1]}"
-        result = shcfg(
-            "apply",
-            str(path),
-            "--auto-approve",
-            env={**SECRETS, "GROUP_PW": secret, "SIMPLEHELP_URL": url},
-        )
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
+    path = shcfg.manifest(MANIFEST)
+    with scripted(shcfg.sandbox.url, {"groups/password/set": _echo_password}) as proxy:
+        env = {**SECRETS, "GROUP_PW": secret, "SIMPLEHELP_URL": proxy.url}
+        result = shcfg("apply", str(path), "--auto-approve", env=env)
     assert result.exit_code == 1
     assert "FAILED: groups/password/set: HTTP 400: weak: (sensitive)" in result.stdout
     text = (shcfg.workdir / ".shcfg" / "journal.jsonl").read_text(encoding="utf-8")
@@ -135,3 +151,19 @@ def test_a_server_reason_echoing_a_password_is_masked_in_the_journal(
     for form in (secret, json.dumps(secret)[1:-1]):
         assert form not in text and form not in result.output
     assert all(secret not in json.dumps(json.loads(line)) for line in text.splitlines())
+
+
+def test_an_answer_nested_too_deeply_mid_apply_ends_the_journal_and_the_report(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg()
+    path = shcfg.manifest(MANIFEST)
+    deep = b"[" * 3000 + b"]" * 3000
+    with scripted(shcfg.sandbox.url, {"groups/new": lambda body: (200, deep)}) as proxy:
+        env = {**SECRETS, "SIMPLEHELP_URL": proxy.url}
+        result = shcfg("apply", str(path), "--auto-approve", env=env)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Apply stopped: 0 applied, 1 failed" in result.stdout
+    records = [json.loads(line) for line in (shcfg.workdir / ".shcfg/journal.jsonl").open()]
+    assert records[-1]["event"] == "finished" and records[-1]["failed"] == 1
