@@ -265,3 +265,38 @@ def test_saved_plan_with_secrets_names_the_missing_manifest(shcfg: Shcfg) -> Non
     shcfg.sandbox.reset_calls()
     result = shcfg("apply", "--plan", str(saved), "--auto-approve", env=SECRETS)
     _refused(result, shcfg, f"{manifest} is not there")
+
+
+def test_saved_plan_with_renames_updates_and_deletes_applies(shcfg_seeded: Any) -> None:
+    """Every change bound to a live ID (group rename and update, technician delete and
+    update) passes the identity check when nothing changed."""
+    shcfg = shcfg_seeded(
+        {
+            "groups": [{"name": "Support", "permissions": {"canRunTools": False}}],
+            "technicians": [
+                {"username": "alice", "groups": ["Support"]},
+                {"username": "bob"},
+            ],
+        }
+    )
+    manifest = shcfg.manifest(
+        """\
+        version: 1
+        groups:
+          - name: Helpdesk
+            renamedFrom: Support
+            permissions: {canRunTools: true}
+        technicians:
+          - username: alice
+            displayName: Alice
+            groups: [Helpdesk]
+        prune: {technicians: true}
+        """
+    )
+    saved = shcfg.workdir / "plan.json"
+    assert shcfg("plan", str(manifest), "--out", str(saved)).exit_code == 0
+    live_ids = [c["live_id"] for c in json.loads(saved.read_text())["plan"]["changes"]]
+    assert len(live_ids) == 3 and None not in live_ids
+    result = shcfg("apply", "--plan", str(saved), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert shcfg("plan", str(manifest), "--detailed-exitcode").exit_code == 0
