@@ -129,9 +129,8 @@ def prepare(loaded: LoadedManifest, client: SimpleHelpClient, ui: Ui, options: O
     """Read, plan, show, guard."""
     with _closed_on_error(client):
         model = loaded.model
-        live, sessions = read(
-            client, loaded, options.concurrency, sessions=may_stop_technicians(model)
-        )
+        needed = may_stop_technicians(model) and not options.force
+        live, sessions = read(client, loaded, options.concurrency, sessions=needed)
         plan = make_plan(loaded, live, server=client.url, rotate_secrets=options.rotate_secrets)
         ui.show_plan(plan)
         facts = facts_of(plan, model, sessions)
@@ -162,9 +161,8 @@ def prepare_saved(
                 "is not there (manifest paths are relative to the plan file)"
             )
         reviewed = saved.reviewed([str(f) for f in files])
-        live, sessions = read(
-            client, reviewed, options.concurrency, sessions=bool(stopped_technicians(plan))
-        )
+        needed = bool(stopped_technicians(plan)) and not options.force
+        live, sessions = read(client, reviewed, options.concurrency, sessions=needed)
         check_still_valid(saved, live, path)
         ui.show_plan(plan)
         # Guards judge the server as it is now: counts, restrictions and sessions.
