@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 from reconciler.sandbox.faults import Fault
 from tests.e2e.conftest import TOKEN
-from tests.reliability.conftest import MakeShcfg, ScriptedFaults
+from tests.reliability.conftest import MakeShcfg, ScriptedFaults, scripted
 
 MANIFEST = """\
 version: 1
@@ -73,66 +67,10 @@ def test_journal_appends_across_applies_at_the_default_path(make_shcfg: MakeShcf
     assert events.count("start") == 2 and events.count("finished") == 2
 
 
-Answer = Callable[[bytes], tuple[int, bytes]]
-
-
-class ScriptedProxy(ThreadingHTTPServer):
-    """Forwards to a sandbox, but answers the queries in `answers` itself."""
-
-    daemon_threads = True
-
-    def __init__(self, upstream: str, answers: dict[str, Answer]) -> None:
-        super().__init__(("127.0.0.1", 0), _Scripted)
-        self.upstream = urlsplit(upstream)
-        self.answers = answers
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Scripted(BaseHTTPRequestHandler):
-    server: ScriptedProxy
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Silent: the path holds the token."""
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        query = self.path.split("/", 4)[-1]
-        if query in self.server.answers:
-            status, data = self.server.answers[query](body)
-        else:
-            upstream = http.client.HTTPConnection(
-                self.server.upstream.hostname or "", self.server.upstream.port
-            )
-            upstream.request("POST", self.path, body, {"Content-Type": "application/json"})
-            answer = upstream.getresponse()
-            status, data = answer.status, answer.read()
-            upstream.close()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@contextlib.contextmanager
-def scripted(upstream: str, answers: dict[str, Answer]) -> Iterator[ScriptedProxy]:
-    proxy = ScriptedProxy(upstream, answers)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield proxy
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
-
-
-def _echo_password(body: bytes) -> tuple[int, bytes]:
+def _echo_password(body: bytes) -> tuple[int, dict[str, str], bytes]:
     """A careless server: its refusal echoes the password it was sent."""
     sent = json.loads(body)["password"]
-    return 400, json.dumps({"success": False, "reason": f"weak: {sent}"}).encode()
+    return 400, {}, json.dumps({"success": False, "reason": f"weak: {sent}"}).encode()
 
 
 def test_a_server_reason_echoing_a_password_is_masked_in_the_journal(
@@ -159,7 +97,7 @@ def test_an_answer_nested_too_deeply_mid_apply_ends_the_journal_and_the_report(
     shcfg = make_shcfg()
     path = shcfg.manifest(MANIFEST)
     deep = b"[" * 3000 + b"]" * 3000
-    with scripted(shcfg.sandbox.url, {"groups/new": lambda body: (200, deep)}) as proxy:
+    with scripted(shcfg.sandbox.url, {"groups/new": lambda body: (200, {}, deep)}) as proxy:
         env = {**SECRETS, "SIMPLEHELP_URL": proxy.url}
         result = shcfg("apply", str(path), "--auto-approve", env=env)
     assert result.exit_code == 1
