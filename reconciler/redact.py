@@ -10,6 +10,7 @@ characters, so masking them never eats into ordinary words.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import threading
@@ -62,12 +63,25 @@ def secret_pattern(secret: str) -> str:
     return "".join(_char_pattern(char) for char in secret)
 
 
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _anchor(secret: str) -> str:
+    """A piece of the secret that every rendered form keeps as it is (the longest run of
+    ASCII letters and digits: no renderer escapes those), to skip absent secrets fast."""
+    return max(_ALNUM_RUN.findall(secret), key=len, default="")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(secret_pattern(s) for s in secrets))
+
+
 class Redactor:
     """Masks registered secrets; safe to share between threads."""
 
     def __init__(self) -> None:
-        self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._anchors: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def add(self, secret: str) -> None:
@@ -79,24 +93,19 @@ class Redactor:
                 "safely in output; use a longer one"
             )
         with self._lock:
-            if secret not in self._secrets:
-                self._secrets.add(secret)
-                self._pattern = None
+            self._anchors[secret] = _anchor(secret)
 
     def add_all(self, secrets: Iterable[str]) -> None:
         for secret in secrets:
             self.add(secret)
 
-    def _compiled(self) -> re.Pattern[str] | None:
-        with self._lock:
-            if self._pattern is None and self._secrets:
-                ordered = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(secret_pattern(s) for s in ordered))
-            return self._pattern
-
     def text(self, text: str) -> str:
-        pattern = self._compiled()
-        return text if pattern is None else pattern.sub(MASK, text)
+        with self._lock:
+            present = [s for s, anchor in self._anchors.items() if anchor in text]
+        if not present:
+            return text
+        ordered = tuple(sorted(present, key=lambda s: (-len(s), s)))
+        return _compiled(ordered).sub(MASK, text)
 
     def renderable(self, value: Any) -> Any:
         """Mask a str or a rich Text (keeping its styles when nothing needs masking)."""
