@@ -100,6 +100,9 @@ def write_atomic(path: Path, text: str) -> None:
     Lone surrogates (possible in strings from a server) are written backslash-escaped
     rather than failing half-way.
     """
+    existing = _nearest_existing(path.parent)
+    if not existing.is_dir():
+        raise ShcfgError(f"cannot write {path}: {existing} is not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

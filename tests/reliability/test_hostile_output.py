@@ -64,6 +64,7 @@ SECRETS = [
     "plain_token_123456",
     "unicode-é-😀-secret",
     "tab\there-ctl\x1b",
+    "!@#$%^&*()_+{}",
 ]
 
 

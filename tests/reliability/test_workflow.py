@@ -13,6 +13,8 @@ import pytest
 
 from reconciler.apply import Notify
 from reconciler.client.api import SimpleHelpClient
+from reconciler.errors import ShcfgError
+from reconciler.files import write_atomic
 from reconciler.lock import ServerLock
 from reconciler.plan import Plan
 from reconciler.redact import Redactor
@@ -173,3 +175,14 @@ def test_token_file_must_be_a_small_regular_file(
     (line,) = stderr.strip().splitlines()
     assert line.startswith("Error: ") and needle in line, line
     assert shcfg.sandbox.calls == []
+
+
+def test_write_atomic_replaces_whole_and_escapes_lone_surrogates(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "out.yaml"
+    write_atomic(target, "old\n")
+    write_atomic(target, "name: bad\udcffname\n")
+    assert target.read_text(encoding="utf-8") == "name: bad\\udcffname\n"
+    assert [p.name for p in target.parent.iterdir()] == ["out.yaml"]  # no temporary left
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(ShcfgError, match=r"x\.yaml: .*file\.txt is not a directory"):
+        write_atomic(tmp_path / "file.txt" / "x.yaml", "y\n")
