@@ -88,6 +88,11 @@ def read_token(token_file: str | None) -> str:
         token = os.environ.get("SIMPLEHELP_API_TOKEN", "").strip()
     if not token:
         raise ShcfgError("no API token: set SIMPLEHELP_API_TOKEN or pass --token-file PATH")
+    return _masked(token)
+
+
+def _masked(token: str) -> str:
+    """The token, from now on masked in all output (so it must be long enough to mask)."""
     if len(token) < MIN_LENGTH:
         raise ShcfgError(
             f"the API token is shorter than {MIN_LENGTH} characters: it could not be masked "
@@ -409,7 +414,7 @@ def sandbox(token: str | None, **options: Any) -> None:
     token = token or os.environ.get("SIMPLEHELP_API_TOKEN")
     if not token:
         raise ShcfgError("no token: pass --token T or set SIMPLEHELP_API_TOKEN")
-    OUTPUT.redactor.add(token)
+    _masked(token)
     try:
         config = SandboxConfig(token=token, **{k: v for k, v in options.items() if v is not None})
     except ValidationError as exc:
