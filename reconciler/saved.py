@@ -53,7 +53,12 @@ class SavedPlan(BaseModel):
         try:
             model = Manifest.model_validate(self.manifest)
         except ValidationError as exc:
-            raise ShcfgError(f"saved plan: the reviewed manifests do not load: {exc}") from None
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ShcfgError(
+                f"saved plan: the manifests it holds do not load ({where}: {first['msg']}): "
+                "it was made by another shcfg version; plan again"
+            ) from None
         return LoadedManifest(
             model=model,
             secret_refs=self.refs(),
