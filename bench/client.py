@@ -19,8 +19,9 @@ from bench.floor import read_floor, write_floor
 from reconciler.apply import Journal, apply_plan, new_context, run_backup
 from reconciler.client.api import SimpleHelpClient
 from reconciler.manifest import load_manifests
-from reconciler.reconcile import make_plan, read_live, secret_lookup
-from reconciler.safety import check_plan
+from reconciler.reconcile import make_plan, secret_lookup
+from reconciler.safety import Protections, check_plan, facts_of, may_stop_technicians
+from reconciler.workflow import read
 
 
 def run(manifests: Path, url: str, mode: str, concurrency: int) -> dict[str, Any]:
@@ -31,10 +32,12 @@ def run(manifests: Path, url: str, mode: str, concurrency: int) -> dict[str, Any
     loaded = load_manifests([manifests])
     t1, c1 = time.perf_counter(), time.process_time()
     client = SimpleHelpClient(url, token, pool_size=concurrency)
-    live = read_live(client, loaded, concurrency=concurrency)
+    sessions = may_stop_technicians(loaded.model)
+    live, active = read(client, loaded, concurrency, sessions=sessions)
     t2, c2 = time.perf_counter(), time.process_time()
     plan = make_plan(loaded, live, server=client.url)
-    check_plan(plan, loaded, client, force=False)
+    facts = facts_of(plan, loaded.model, active)
+    check_plan(plan, Protections.of(loaded.model), facts, force=False)
     t3, c3 = time.perf_counter(), time.process_time()
     phases.update(
         load_wall=t1 - t0,

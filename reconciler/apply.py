@@ -8,17 +8,15 @@ run: what was applied, what failed and what was not attempted are all reported.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from reconciler.client.api import SimpleHelpClient
 from reconciler.client.errors import ApiError
 from reconciler.errors import ShcfgError
+from reconciler.journal import Journal
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, Pool
 from reconciler.plan import Change, Plan
@@ -33,52 +31,6 @@ NOT_STARTED = "not started"
 
 class BackupError(ShcfgError):
     """The configuration backup failed: nothing was written."""
-
-
-class Journal:
-    """Append-only JSON lines: what an apply did, for an operator reading a failed pipeline."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(self, event: str, **data: Any) -> None:
-        if self.path is None:
-            return
-        record = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "event": event,
-            **data,
-        }
-        line = json.dumps(record, sort_keys=True, default=str)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-
-
-def owed_secrets(path: Path | None) -> list[tuple[str, str]]:
-    """Objects whose write-only password a journaled apply meant to set but never confirmed.
-
-    A password cannot be read back, so after a failed or killed apply only the journal
-    knows that an object was created without one.
-    """
-    if path is None or not path.is_file():
-        return []
-    owed: dict[tuple[str, str], None] = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a killed process
-        if not isinstance(record, dict) or "password" not in (record.get("fields") or []):
-            continue
-        key = (str(record.get("kind")), str(record.get("identity")))
-        if record.get("event") == "intent":
-            owed[key] = None
-        elif record.get("event") == "applied":
-            owed.pop(key, None)
-    return list(owed)
 
 
 @dataclass
@@ -157,6 +109,8 @@ def apply_plan(
             return str(exc)
         except ShcfgError as exc:
             return str(exc)
+        except Exception as exc:  # an apply always ends its journal and its report
+            return f"{unit[0].kind}: unexpected {exc.__class__.__name__}: {exc}"
         return None
 
     def _resolve(unit: list[Change], exc: ApiError) -> str | None:

@@ -7,56 +7,33 @@ included, so a pipeline never reads a typo as "changes present"), 2 changes pres
 
 from __future__ import annotations
 
-import functools
 import os
-import signal
 import stat
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from reconciler import __version__
+from reconciler.console import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    OUTPUT,
+    CliUi,
+    F,
+    ShcfgGroup,
+    handle_errors,
+    report_apply,
+)
 from reconciler.errors import ShcfgError
-from reconciler.redact import Redactor
+from reconciler.redact import MIN_LENGTH
 
 if TYPE_CHECKING:
-    from reconciler.apply import ApplyResult
     from reconciler.client.api import SimpleHelpClient
-    from reconciler.manifest import LoadedManifest
-    from reconciler.plan import Change, Plan
+    from reconciler.workflow import Options, Target
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure", "timeout", "backup_query")
-
-
-class Output:
-    """Everything the CLI prints goes through here, so secrets are redacted in one place."""
-
-    def __init__(self) -> None:
-        self.redactor = Redactor()
-        # No markup or emoji codes: names and paths from manifests and servers are printed
-        # as they are ("[x]" stays, "file.yaml:100:5" does not turn into an emoji).
-        self.out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
-
-    def print(self, renderable: Any = "", *, err: bool = False, style: str | None = None) -> None:
-        console = self.err if err else self.out
-        console.print(self.redactor.renderable(renderable), style=style)
-
-    def write(self, text: str) -> None:
-        """Raw text for machine formats (JSON, markdown): no styling, only redaction."""
-        sys.stdout.write(self.redactor.text(text))
-        sys.stdout.flush()
-
-
-OUTPUT = Output()
 
 
 def connection_options(fn: F) -> F:
@@ -103,15 +80,14 @@ def _connection(ctx: click.Context, local: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_token(token_file: str | None) -> str:
+    """The API token, from --token-file (a small regular file) or $SIMPLEHELP_API_TOKEN."""
+    from reconciler.files import read_secret_file
+
     if token_file:
-        path = Path(token_file)
-        try:
-            mode = path.stat().st_mode
-            token = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ShcfgError(
-                f"--token-file {token_file}: cannot read: {exc.__class__.__name__}"
-            ) from None
+        text, mode = read_secret_file(Path(token_file), "--token-file")
+        token = text.strip()
+        if not token:
+            raise ShcfgError(f"--token-file {token_file}: the file is empty")
         if mode & (stat.S_IRGRP | stat.S_IROTH):
             OUTPUT.print(
                 f"Warning: --token-file {token_file} is readable by other users (chmod 600 it).",
@@ -122,17 +98,26 @@ def read_token(token_file: str | None) -> str:
         token = os.environ.get("SIMPLEHELP_API_TOKEN", "").strip()
     if not token:
         raise ShcfgError("no API token: set SIMPLEHELP_API_TOKEN or pass --token-file PATH")
+    return _masked(token)
+
+
+def _masked(token: str) -> str:
+    """The token, from now on masked in all output (so it must be long enough to mask)."""
+    if len(token) < MIN_LENGTH:
+        raise ShcfgError(
+            f"the API token is shorter than {MIN_LENGTH} characters: it could not be masked "
+            "safely in output; use the full token"
+        )
     OUTPUT.redactor.add(token)
     return token
 
 
-def make_client(conn: dict[str, Any], concurrency: int = 8) -> SimpleHelpClient:
+def make_client(conn: dict[str, Any], token: str, concurrency: int = 8) -> SimpleHelpClient:
     from reconciler.client.api import SimpleHelpClient
 
     url = conn.get("url") or os.environ.get("SIMPLEHELP_URL")
     if not url:
         raise ShcfgError("no server URL: pass --url URL or set SIMPLEHELP_URL")
-    token = read_token(conn.get("token_file"))
     if conn.get("insecure"):
         OUTPUT.print(
             "WARNING: --insecure: TLS certificates are NOT verified; the API token can be "
@@ -161,6 +146,13 @@ def _retry_notice(message: str) -> None:
         OUTPUT.print(message, err=True, style="yellow")
 
 
+def _target(conn: dict[str, Any], concurrency: int) -> Target:
+    from reconciler.workflow import Target
+
+    token = read_token(conn.get("token_file"))
+    return Target(token=token, connect=lambda: make_client(conn, token, concurrency))
+
+
 def _quiet_library_tls_warnings() -> None:
     """The CLI said it once, loudly; a multi-line library warning per request buries that."""
     import logging
@@ -175,40 +167,6 @@ def _quiet_library_tls_warnings() -> None:
     )
 
 
-def handle_errors(fn: F) -> F:
-    """Expected failures become one line on stderr and exit 1, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ShcfgError as exc:
-            lines = str(exc).splitlines() or [exc.__class__.__name__]
-            for line in lines:
-                OUTPUT.print(f"Error: {line}", err=True, style="bold red")
-            sys.exit(EXIT_ERROR)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class ShcfgGroup(click.Group):
-    """Maps click's own exits onto the contract: usage errors exit 1, not 2."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        try:
-            super().main(*args, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(EXIT_ERROR)
-        except (click.Abort, KeyboardInterrupt):
-            OUTPUT.print("Interrupted.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        sys.exit(EXIT_OK)
-
-
 @click.group(cls=ShcfgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="shcfg")
 @connection_options
@@ -216,18 +174,6 @@ class ShcfgGroup(click.Group):
 def cli(ctx: click.Context, **conn: Any) -> None:
     """Configuration-as-code for SimpleHelp servers: validate, plan, apply, export."""
     ctx.obj = {k: v for k, v in conn.items() if v is not None}
-
-
-def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedManifest:
-    from reconciler.manifest import load_manifests
-
-    if not paths:
-        raise ShcfgError("no manifest given: pass one or more files or directories")
-    loaded = load_manifests(list(paths), resolve_secrets=resolve_secrets)
-    OUTPUT.redactor.add_all(loaded.secret_values)
-    for warning in loaded.warnings:
-        OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
-    return loaded
 
 
 @cli.command()
@@ -239,14 +185,27 @@ def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedMani
 )
 @handle_errors
 def validate(paths: tuple[str, ...], skip_secrets: bool) -> None:
-    """Check manifests offline: schema, references, duplicates, regexes, secrets."""
-    from reconciler.manifest import ManifestError, check_references
+    """Check manifests offline: schema, references, duplicates, regexes, secrets.
 
-    loaded = _load(paths, resolve_secrets=not skip_secrets)
+    \b
+    Examples:
+      shcfg validate manifests/
+      shcfg validate --skip-secrets manifests/   # pre-commit, without the secrets
+    """
+    from reconciler.manifest import ManifestError, check_references, load_manifests
+
+    if not paths:
+        raise ShcfgError("no manifest given: pass one or more files or directories")
+    loaded = load_manifests(list(paths), resolve_secrets=not skip_secrets)
+    OUTPUT.redactor.add_all(loaded.secret_values)
+    for warning in loaded.warnings:
+        OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
     issues = check_references(loaded)
     if issues:
         raise ManifestError(issues)
     model = loaded.model
+    for name in loaded.files:
+        OUTPUT.print(f"Read {name}")
     OUTPUT.print(
         f"Valid: {len(loaded.files)} file(s), {len(model.groups)} group(s), "
         f"{len(model.technicians)} technician(s), {len(model.machines)} machine(s), "
@@ -271,22 +230,10 @@ def plan_options(fn: F) -> F:
     return fn
 
 
-def _build_plan(
-    paths: tuple[str, ...], conn: dict[str, Any], *, rotate: bool, force: bool, concurrency: int
-) -> tuple[LoadedManifest, SimpleHelpClient, dict[str, Any], Plan]:
-    from reconciler.reconcile import make_plan, read_live
-    from reconciler.safety import check_plan
+def _options(concurrency: int, force: bool, rotate_secrets: bool) -> Options:
+    from reconciler.workflow import Options
 
-    loaded = _load(paths)
-    client = make_client(conn, concurrency)
-    try:
-        live = read_live(client, loaded, concurrency=concurrency)
-        plan = make_plan(loaded, live, server=client.url, rotate_secrets=rotate)
-        check_plan(plan, loaded, client, force=force)
-    except BaseException:
-        client.close()
-        raise
-    return loaded, client, live, plan
+    return Options(concurrency=concurrency, force=force, rotate_secrets=rotate_secrets)
 
 
 @cli.command()
@@ -315,30 +262,28 @@ def plan(
     concurrency: int,
     **conn: Any,
 ) -> None:
-    """Show what apply would change. Makes no write call."""
-    from reconciler.saved import save_plan
+    """Show what apply would change. Makes no write call.
 
-    loaded, client, _, result = _build_plan(
-        paths, _connection(ctx, conn), rotate=rotate_secrets, force=force, concurrency=concurrency
+    \b
+    Examples:
+      shcfg plan manifests/
+      shcfg plan manifests/ --format markdown --detailed-exitcode
+      shcfg plan manifests/ --out plan.json   # then: shcfg apply --plan plan.json
+    """
+    from reconciler.workflow import run_plan
+
+    connection = _connection(ctx, conn)
+    result = run_plan(
+        paths,
+        _target(connection, concurrency),
+        CliUi(fmt),
+        _options(concurrency, force, rotate_secrets),
+        Path(out) if out else None,
     )
-    client.close()
-    _show_plan(result, fmt)
     if out:
-        save_plan(result, loaded, Path(out))
         OUTPUT.print(f"Saved the plan to {out}. Apply it with: shcfg apply --plan {out}", err=True)
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
-
-
-def _show_plan(result: Plan, fmt: str) -> None:
-    from reconciler.render import render_json, render_markdown, render_text
-
-    if fmt == "json":
-        OUTPUT.write(render_json(result))
-    elif fmt == "markdown":
-        OUTPUT.write(render_markdown(result))
-    else:
-        OUTPUT.print(render_text(result))
 
 
 @cli.command()
@@ -369,119 +314,29 @@ def apply(
     concurrency: int,
     **conn: Any,
 ) -> None:
-    """Plan, confirm, back up the server configuration, then apply in dependency order."""
-    from reconciler.apply import Journal, apply_plan, new_context, run_backup
-    from reconciler.progress import ApplyProgress
-    from reconciler.reconcile import make_refresh, secret_lookup
-    from reconciler.safety import check_plan
-    from reconciler.saved import load_saved_plan
+    """Plan, confirm, back up the server configuration, then apply in dependency order.
 
+    \b
+    Examples:
+      shcfg apply manifests/
+      shcfg apply manifests/ --auto-approve          # in a pipeline
+      shcfg apply --plan plan.json --auto-approve    # exactly a reviewed plan
+    """
+    from reconciler.workflow import run_apply
+
+    if plan_file and paths:
+        raise ShcfgError("pass either manifests or --plan FILE, not both")
     connection = _connection(ctx, conn)
-    if plan_file:
-        if paths:
-            raise ShcfgError("pass either manifests or --plan FILE, not both")
-        loaded, client, live, result = load_saved_plan(
-            Path(plan_file),
-            lambda p: _load(tuple(p)),
-            lambda: make_client(connection, concurrency),
-            concurrency=concurrency,
-        )
-        # Guards again at apply time: sessions start and manifests change after a plan.
-        check_plan(result, loaded, client, force=force)
-    else:
-        loaded, client, live, result = _build_plan(
-            paths, connection, rotate=rotate_secrets, force=force, concurrency=concurrency
-        )
-    _show_plan(result, "text")
-    _warn_owed_secrets(Path(journal) if journal else None, result)
-    if not result.has_changes:
-        client.close()
-        return
-    if not auto_approve:
-        if not sys.stdin.isatty():
-            raise ShcfgError("stdin is not a terminal: pass --auto-approve to apply without asking")
-        answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="")
-        if answer.strip() != "yes":
-            raise ShcfgError("apply cancelled")
-    log = Journal(Path(journal) if journal else None)
-    log.write("start", server=client.url, changes=len(result.changes), checksum=result.checksum())
-    if no_backup:
-        OUTPUT.print(
-            "WARNING: --no-backup: the server configuration is NOT backed up before changes.",
-            err=True,
-            style="bold red",
-        )
-        log.write("backup", outcome="skipped")
-    else:
-        run_backup(client, log)
-        OUTPUT.print("Configuration backup requested on the server.", err=True)
-    group_ids = {name: int(g["uniqueID"]) for name, g in live["groups"].by_name.items()}
-    context = new_context(client, secret_lookup(loaded), group_ids, concurrency)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-        OUTPUT.print("Interrupted: finishing the requests in flight, then stopping.", err=True)
-
-    previous = signal.signal(signal.SIGINT, on_signal)
-    try:
-        with ApplyProgress(len(result.changes), OUTPUT.err) as progress:
-            outcome = apply_plan(
-                result,
-                context,
-                journal=log,
-                refresh=make_refresh(client, loaded, result, concurrency, rotate_secrets),
-                notify=progress.wrap(_notify),
-                stop=stop,
-            )
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        context.pool.close()
-        client.close()
-    _report(outcome)
-
-
-def _warn_owed_secrets(journal: Path | None, result: Plan) -> None:
-    """A password an earlier apply never confirmed cannot be seen in a plan: say so."""
-    from reconciler.apply import owed_secrets
-
-    setting = {c.key for c in result.changes if c.field("password") is not None}
-    owed = [
-        f"{kind} {name!r}" for kind, name in owed_secrets(journal) if (kind, name) not in setting
-    ]
-    if owed:
-        OUTPUT.print(
-            f"Warning: an earlier apply did not confirm the password of {', '.join(owed)} "
-            "(see the journal); run apply with --rotate-secrets to set it.",
-            err=True,
-            style="bold yellow",
-        )
-
-
-def _notify(event: str, change: Change, message: str) -> None:
-    from reconciler.render.common import SYMBOLS, title
-
-    if event == "applied":
-        OUTPUT.print(f"  {SYMBOLS[change.action]} {title(change)}: done")
-    else:
-        OUTPUT.print(f"  {SYMBOLS[change.action]} {title(change)}: FAILED: {message}", style="red")
-
-
-def _report(outcome: ApplyResult) -> None:
-    from reconciler.render.common import title
-
-    applied, failed, skipped = outcome.applied, outcome.failed, outcome.not_attempted
-    OUTPUT.print(
-        f"\nApply {'complete' if outcome.ok else 'stopped'}: {len(applied)} applied, "
-        f"{len(failed)} failed, {len(skipped)} not attempted.",
-        style="bold" if outcome.ok else "bold red",
+    outcome = run_apply(
+        Path(plan_file) if plan_file else paths,
+        _target(connection, concurrency),
+        CliUi(auto_approve=auto_approve),
+        _options(concurrency, force, rotate_secrets),
+        journal=Path(journal) if journal else None,
+        backup=not no_backup,
     )
-    for change in skipped:
-        OUTPUT.print(f"  not attempted: {change.action.value} {title(change)}", err=True)
-    if outcome.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    if failed:
-        sys.exit(EXIT_ERROR)
+    if outcome is not None:
+        report_apply(outcome)
 
 
 @cli.command()
@@ -504,10 +359,18 @@ def _report(outcome: ApplyResult) -> None:
 def export(
     ctx: click.Context, out_dir: str, include_machines: bool, concurrency: int, **conn: Any
 ) -> None:
-    """Write the live configuration as manifests (secrets become ${env:...} placeholders)."""
-    from reconciler.export import export_manifests
+    """Write the live configuration as manifests (secrets become ${env:...} placeholders).
 
-    client = make_client(_connection(ctx, conn), concurrency)
+    \b
+    Example:
+      shcfg export --out exported --include-machines
+    """
+    from reconciler.export import export_manifests
+    from reconciler.files import check_directory
+
+    check_directory(Path(out_dir), "--out")
+    connection = _connection(ctx, conn)
+    client = make_client(connection, read_token(connection.get("token_file")), concurrency)
     try:
         written, placeholders = export_manifests(
             client, Path(out_dir), include_machines=include_machines, concurrency=concurrency
@@ -541,7 +404,14 @@ def export(
 def doctor(
     ctx: click.Context, fmt: str, probe_backup: bool, record: str | None, **conn: Any
 ) -> None:
-    """Check, read-only, that the server works with shcfg; exit 0 when usable."""
+    """Check, read-only, that the server works with shcfg; exit 0 when usable.
+
+    \b
+    Examples:
+      shcfg doctor
+      shcfg doctor --format json --record doctor.json   # attach to a bug report
+      shcfg doctor --probe-backup --backup-query server/backup
+    """
     from reconciler.doctor import run
 
     if not run(_connection(ctx, conn), fmt=fmt, probe_backup=probe_backup, record=record):
@@ -630,7 +500,12 @@ def doctor(
 @click.option("--verbose", is_flag=True, help="Log each request (never the token).")
 @handle_errors
 def sandbox(token: str | None, **options: Any) -> None:
-    """Run the bundled SimpleHelp API emulator on loopback."""
+    """Run the bundled SimpleHelp API emulator on loopback.
+
+    \b
+    Example:
+      shcfg sandbox --port 8080 --data-dir state/   # token from $SIMPLEHELP_API_TOKEN
+    """
     from pydantic import ValidationError
 
     from reconciler.sandbox import SandboxConfig, SandboxError, run_sandbox
@@ -638,7 +513,7 @@ def sandbox(token: str | None, **options: Any) -> None:
     token = token or os.environ.get("SIMPLEHELP_API_TOKEN")
     if not token:
         raise ShcfgError("no token: pass --token T or set SIMPLEHELP_API_TOKEN")
-    OUTPUT.redactor.add(token)
+    _masked(token)
     try:
         config = SandboxConfig(token=token, **{k: v for k, v in options.items() if v is not None})
     except ValidationError as exc:

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.errors import ShcfgError
+from reconciler.redact import MASK
 
-SENSITIVE = "(sensitive)"
+SENSITIVE = MASK  # what a sensitive value shows as: the project's one mask
 FORMAT_VERSION = 1
 
 

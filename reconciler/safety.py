@@ -1,15 +1,21 @@
-"""Guards against destructive plans; each is overridable only with --force (docs/safety.md)."""
+"""Guards against destructive plans (docs/safety.md). Pure: they judge data, read nothing.
+
+The workflow reads every fact a guard needs (live counts, restrictions left alone,
+active sessions) in the read phase, at apply time for a saved plan, and passes them in.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from reconciler.client.api import SimpleHelpClient
-from reconciler.manifest import LoadedManifest
+from reconciler.manifest import Manifest
 from reconciler.plan import Action, Plan, UnsafePlanError
+
+# (technician username, session ID) of a live support or access session.
+Session = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -20,25 +26,94 @@ class Thresholds:
     max_delete_share: float = 0.25
 
 
+@dataclass(frozen=True)
+class Protections:
+    """What manifests protect: `preventDestroy` objects and `keepAccessFrom` addresses."""
+
+    protected: frozenset[tuple[str, str]] = frozenset()
+    keep_access_from: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, model: Manifest) -> Protections:
+        protected = set()
+        for kind, key in (
+            ("groups", "name"),
+            ("technicians", "username"),
+            ("machines", "machineID"),
+        ):
+            for obj in getattr(model, kind):
+                if obj.lifecycle is not None and obj.lifecycle.preventDestroy:
+                    protected.add((kind, str(getattr(obj, key))))
+        return cls(frozenset(protected), tuple(model.server.keepAccessFrom or ()))
+
+    def __or__(self, other: Protections) -> Protections:
+        """Both sets: a saved plan keeps what was reviewed and what the manifests add since."""
+        keep = tuple(dict.fromkeys((*self.keep_access_from, *other.keep_access_from)))
+        return Protections(self.protected | other.protected, keep)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Live state the guards judge a plan against, read in the read phase."""
+
+    live_counts: dict[str, int] = field(default_factory=dict)
+    # Restrictions on the server now (the plan's own creates and deletes come on top).
+    live_restrictions: frozenset[str] = frozenset()
+    # None when not read: the manifests can neither delete nor disable a technician.
+    sessions: tuple[Session, ...] | None = None
+
+
+def facts_of(current: Plan, model: Manifest, sessions: Iterable[Session] | None) -> Facts:
+    """Facts from a plan made of live state just read (and the model it was made from)."""
+    undeclared = {u.identity for u in current.undeclared if u.kind == "techRestrictions"}
+    planned = [c for c in current.changes if c.kind == "techRestrictions"]
+    missing = {c.identity for c in planned if c.action is Action.CREATE}
+    pruned = {c.identity for c in planned if c.action is Action.DELETE}
+    present = set(model.server.techRestrictions or ()) - missing
+    return Facts(
+        live_counts=dict(current.live_counts),
+        live_restrictions=frozenset(present | undeclared | pruned),
+        sessions=None if sessions is None else tuple(sessions),
+    )
+
+
+def may_stop_technicians(model: Manifest) -> bool:
+    """True when a plan of these manifests can delete or disable a technician."""
+    return bool(model.prune.technicians) or any(t.enabled is False for t in model.technicians)
+
+
+def stopped_technicians(plan: Plan) -> set[str]:
+    """Technicians the plan deletes or disables: the ones a live session protects."""
+    return {
+        c.identity
+        for c in plan.changes
+        if c.kind == "technicians"
+        and (
+            c.action is Action.DELETE
+            or any(f.path == "enabled" and f.after is False for f in c.fields)
+        )
+    }
+
+
 def check_plan(
     plan: Plan,
-    manifest: LoadedManifest,
-    client: SimpleHelpClient,
+    protections: Protections,
+    facts: Facts,
     *,
     force: bool,
     thresholds: Thresholds = Thresholds(),
 ) -> None:
     """Raise UnsafePlanError naming every guard the plan trips."""
-    problems = _prevent_destroy(plan, manifest) + _keep_access(plan, manifest)
+    problems = _prevent_destroy(plan, protections) + _keep_access(plan, protections, facts)
     if not force:
-        problems += _delete_thresholds(plan, thresholds) + _active_sessions(plan, client)
+        problems += _delete_thresholds(plan, facts, thresholds) + _active_sessions(plan, facts)
     if problems:
         raise UnsafePlanError("\n".join(problems))
 
 
-def _delete_thresholds(plan: Plan, thresholds: Thresholds) -> list[str]:
+def _delete_thresholds(plan: Plan, facts: Facts, thresholds: Thresholds) -> list[str]:
     problems = []
-    for kind, live in sorted(plan.live_counts.items()):
+    for kind, live in sorted(facts.live_counts.items()):
         deletes = sum(1 for c in plan.changes if c.kind == kind and c.action is Action.DELETE)
         if (
             live
@@ -53,60 +128,50 @@ def _delete_thresholds(plan: Plan, thresholds: Thresholds) -> list[str]:
     return problems
 
 
-def _prevent_destroy(plan: Plan, manifest: LoadedManifest) -> list[str]:
+def _prevent_destroy(plan: Plan, protections: Protections) -> list[str]:
     """`lifecycle.preventDestroy` objects must not be deleted, not even with --force."""
-    protected = set()
-    for kind in ("groups", "technicians", "machines"):
-        for obj in getattr(manifest.model, kind):
-            if obj.lifecycle is not None and obj.lifecycle.preventDestroy:
-                protected.add(
-                    (
-                        kind,
-                        getattr(obj, "name", None)
-                        or getattr(obj, "username", None)
-                        or obj.machineID,
-                    )
-                )
     return [
         f"{c.kind} {c.identity!r} has lifecycle.preventDestroy but the plan deletes it"
         for c in plan.changes
-        if c.action is Action.DELETE and (c.kind, c.identity) in protected
+        if c.action is Action.DELETE and c.key in protections.protected
     ]
 
 
-def _active_sessions(plan: Plan, client: SimpleHelpClient) -> list[str]:
-    """A technician in a live session is not deleted or disabled (read only when needed)."""
-    risky = {
-        c.identity
-        for c in plan.changes
-        if c.kind == "technicians"
-        and (
-            c.action is Action.DELETE
-            or any(f.path == "enabled" and f.after is False for f in c.fields)
-        )
-    }
+def _active_sessions(plan: Plan, facts: Facts) -> list[str]:
+    """A technician in a live session is not deleted or disabled."""
+    risky = stopped_technicians(plan)
     if not risky:
         return []
-    sessions: list[Any] = [*client.support_sessions_list(), *client.access_sessions_list()]
+    if facts.sessions is None:
+        return ["active sessions were not read, so technicians are not deleted or disabled"]
     return [
-        f"technician {s.technicianUsername!r} is in active session {s.sessionID!r}: "
+        f"technician {username!r} is in active session {session!r}: "
         "not deleting or disabling it without --force"
-        for s in sessions
-        if s.technicianUsername in risky
+        for username, session in facts.sessions
+        if username in risky
     ]
 
 
-def _keep_access(plan: Plan, manifest: LoadedManifest) -> list[str]:
-    """The final restriction set must still let every `server.keepAccessFrom` address in."""
-    keep = manifest.model.server.keepAccessFrom or []
+def _keep_access(plan: Plan, protections: Protections, facts: Facts) -> list[str]:
+    """The final restriction set must still let every `keepAccessFrom` address in."""
     touches = any(c.kind == "techRestrictions" for c in plan.changes)
-    if not keep or not touches:
+    if not protections.keep_access_from or not touches:
         return []
-    final = _final_restrictions(plan, manifest)
+    deleted = {
+        c.identity
+        for c in plan.changes
+        if c.kind == "techRestrictions" and c.action is Action.DELETE
+    }
+    created = {
+        c.identity
+        for c in plan.changes
+        if c.kind == "techRestrictions" and c.action is Action.CREATE
+    }
+    final = (facts.live_restrictions | created) - deleted
     if not final:
         return []
     problems = []
-    for address in keep:
+    for address in protections.keep_access_from:
         text = str(ipaddress.ip_address(address))
         if not any(_matches(pattern, text) for pattern in final):
             problems.append(
@@ -114,17 +179,6 @@ def _keep_access(plan: Plan, manifest: LoadedManifest) -> list[str]:
                 "no pattern matches it"
             )
     return problems
-
-
-def _final_restrictions(plan: Plan, manifest: LoadedManifest) -> set[str]:
-    declared = set(manifest.model.server.techRestrictions or [])
-    deleted = {
-        c.identity
-        for c in plan.changes
-        if c.kind == "techRestrictions" and c.action is Action.DELETE
-    }
-    undeclared = {u.identity for u in plan.undeclared if u.kind == "techRestrictions"}
-    return (declared | undeclared) - deleted
 
 
 def _matches(pattern: str, address: str) -> bool:

@@ -19,6 +19,7 @@ def test_command_has_help_and_is_documented(name: str) -> None:
     assert f"`shcfg {name}" in DOCS
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0
+    assert "Example" in result.output and f"  shcfg {name}" in result.output, "no example"
     for param in command.params:
         if (
             param.name

@@ -23,9 +23,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from reconciler.apply import owed_secrets
 from reconciler.cli import cli
 from reconciler.client.api import SimpleHelpClient
+from reconciler.journal import owed_secrets
 from reconciler.sandbox import Sandbox, SandboxConfig
 from reconciler.sandbox.faults import FAULT_KINDS
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.plan import SENSITIVE, Plan
@@ -39,5 +40,12 @@ def plan_data(plan: Plan) -> dict[str, Any]:
     }
 
 
+# json.dumps escapes C0 controls; these it passes through raw with ensure_ascii=False:
+# C1 controls (0x9b is a one-byte CSI), lone surrogates (unencodable) and bidi overrides.
+_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_data(plan), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """UTF-8 JSON; characters a terminal would act on (or cannot encode) as \\uXXXX."""
+    text = json.dumps(plan_data(plan), indent=2, sort_keys=True, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"

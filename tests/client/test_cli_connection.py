@@ -70,10 +70,10 @@ def test_retry_notices_print_on_a_terminal_only(
 def test_make_client_wires_the_retry_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIMPLEHELP_API_TOKEN", TOKEN)
     monkeypatch.setenv("SIMPLEHELP_BACKUP_QUERY", "from/env")
-    client = cli.make_client({"url": "http://127.0.0.1:9"})
+    client = cli.make_client({"url": "http://127.0.0.1:9"}, TOKEN)
     assert client._transport._on_retry is cli._retry_notice
     assert client._paths["server/backup"] == "from/env"
-    option = cli.make_client({"url": "http://127.0.0.1:9", "backup_query": "from/option"})
+    option = cli.make_client({"url": "http://127.0.0.1:9", "backup_query": "from/option"}, TOKEN)
     assert option._paths["server/backup"] == "from/option"
     client.close()
     option.close()

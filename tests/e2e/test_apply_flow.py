@@ -123,5 +123,7 @@ def test_terminal_confirmation_yes_applies_anything_else_cancels(shcfg: Shcfg) -
     assert shcfg.writes() == []
     accepted = _apply_on_a_terminal(shcfg, path, "yes")
     assert accepted.returncode == 0, accepted.stderr
+    assert "Only 'yes' will be accepted: " in accepted.stdout
+    assert "[]" not in accepted.stdout  # no empty default shown after the question
     assert "Apply complete: 2 applied" in accepted.stdout
     assert set(shcfg.technicians()) == {"alice"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from reconciler.client.api import SimpleHelpClient
+from tests.e2e.conftest import TOKEN
 from tests.reliability.conftest import MakeShcfg
 
 TECHS = [{"username": f"tech{i:02}"} for i in range(12)]
@@ -125,3 +127,76 @@ def test_prevent_destroy_fails_a_plan_that_deletes_the_object(make_shcfg: MakeSh
         (line,) = _one_error_block(refused.stderr)
         assert "technicians 'bob' has lifecycle.preventDestroy but the plan deletes it" in line
     assert shcfg.writes() == []
+
+
+def test_a_refused_plan_is_still_shown_first(make_shcfg: MakeShcfg) -> None:
+    shcfg = make_shcfg(seed={"technicians": TECHS})
+    refused = shcfg("plan", str(shcfg.manifest(PRUNE_ALL)))
+    assert refused.exit_code == 1
+    assert '- technicians "tech11"' in refused.stdout
+    assert "Plan: 0 to create, 0 to update, 11 to delete." in refused.stdout
+
+
+KEEP = """\
+version: 1
+server:
+  techRestrictions: ['192\\.168\\..*', '172\\.16\\..*']
+  keepAccessFrom: [10.0.0.5]
+"""
+
+
+def test_saved_plan_lock_out_guard_uses_the_restrictions_on_the_server_at_apply(
+    make_shcfg: MakeShcfg,
+) -> None:
+    """At plan time a live pattern the manifests leave alone lets 10.0.0.5 in; it is gone
+    by apply time, so the saved plan would now lock that address out."""
+    shcfg = make_shcfg(seed={"techRestrictions": [r"10\.0\..*", r"192\.168\..*"]})
+    path = shcfg.manifest(KEEP)
+    assert shcfg("plan", str(path), "--out", "plan.json").exit_code == 0
+    with SimpleHelpClient(shcfg.sandbox.url, TOKEN) as client:
+        client.server_tech_restrictions_remove([r"10\.0\..*"])
+    shcfg.sandbox.reset_calls()
+    refused = shcfg("apply", "--plan", "plan.json", "--auto-approve", "--force")
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "would lock out 10.0.0.5 (server.keepAccessFrom)" in line
+    assert shcfg.writes() == []
+
+
+def test_saved_plan_delete_threshold_uses_the_live_count_at_apply(make_shcfg: MakeShcfg) -> None:
+    """11 deletes of 50 (22%) pass at plan time; 20 accounts later gone, 11 of 30 do not."""
+    techs = [{"username": f"tech{i:02}"} for i in range(50)]
+    shcfg = make_shcfg(seed={"technicians": techs})
+    kept = "".join(f"  - username: tech{i:02}\n" for i in range(39))
+    path = shcfg.manifest(f"version: 1\ntechnicians:\n{kept}prune: {{technicians: true}}\n")
+    assert shcfg("plan", str(path), "--out", "plan.json").exit_code == 0
+    ids = {
+        t["obj"]["username"]: t["obj"]["uniqueID"] for t in shcfg.sandbox.snapshot()["technicians"]
+    }
+    with SimpleHelpClient(shcfg.sandbox.url, TOKEN) as client:
+        for i in range(20):
+            client.technicians_remove(ids[f"tech{i:02}"])
+    shcfg.sandbox.reset_calls()
+    refused = shcfg("apply", "--plan", "plan.json", "--auto-approve")
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "refusing to delete 11 of 30 technicians (37%" in line
+    assert shcfg.writes() == []
+
+
+def test_saved_plan_session_guard_reads_sessions_at_apply(make_shcfg: MakeShcfg) -> None:
+    shcfg = make_shcfg(seed={"technicians": [{"username": "bob"}, {"username": "carol"}]})
+    path = shcfg.manifest(
+        "version: 1\ntechnicians:\n  - username: carol\nprune: {technicians: true}\n"
+    )
+    assert shcfg("plan", str(path), "--out", "plan.json").exit_code == 0
+    # bob starts helping a customer after the plan was reviewed
+    shcfg.sandbox.store.support_sessions.append({"sessionID": "SUP-9", "technicianUsername": "bob"})
+    shcfg.sandbox.reset_calls()
+    refused = shcfg("apply", "--plan", "plan.json", "--auto-approve")
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "'bob' is in active session 'SUP-9'" in line
+    assert shcfg.writes() == []
+    reads = [c.query for c in shcfg.sandbox.calls]
+    assert reads.count("support/sessions/list") == 1

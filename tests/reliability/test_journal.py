@@ -6,7 +6,7 @@ import json
 
 from reconciler.sandbox.faults import Fault
 from tests.e2e.conftest import TOKEN
-from tests.reliability.conftest import MakeShcfg, ScriptedFaults
+from tests.reliability.conftest import MakeShcfg, ScriptedFaults, scripted
 
 MANIFEST = """\
 version: 1
@@ -65,3 +65,43 @@ def test_journal_appends_across_applies_at_the_default_path(make_shcfg: MakeShcf
     lines = (shcfg.workdir / ".shcfg" / "journal.jsonl").read_text().splitlines()
     events = [json.loads(line)["event"] for line in lines]
     assert events.count("start") == 2 and events.count("finished") == 2
+
+
+def _echo_password(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """A careless server: its refusal echoes the password it was sent."""
+    sent = json.loads(body)["password"]
+    return 400, {}, json.dumps({"success": False, "reason": f"weak: {sent}"}).encode()
+
+
+def test_a_server_reason_echoing_a_password_is_masked_in_the_journal(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg()
+    secret = 'quote"and\\backslash-pw'
+    path = shcfg.manifest(MANIFEST)
+    with scripted(shcfg.sandbox.url, {"groups/password/set": _echo_password}) as proxy:
+        env = {**SECRETS, "GROUP_PW": secret, "SIMPLEHELP_URL": proxy.url}
+        result = shcfg("apply", str(path), "--auto-approve", env=env)
+    assert result.exit_code == 1
+    assert "FAILED: groups/password/set: HTTP 400: weak: (sensitive)" in result.stdout
+    text = (shcfg.workdir / ".shcfg" / "journal.jsonl").read_text(encoding="utf-8")
+    assert "weak: (sensitive)" in text
+    for form in (secret, json.dumps(secret)[1:-1]):
+        assert form not in text and form not in result.output
+    assert all(secret not in json.dumps(json.loads(line)) for line in text.splitlines())
+
+
+def test_an_answer_nested_too_deeply_mid_apply_ends_the_journal_and_the_report(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg()
+    path = shcfg.manifest(MANIFEST)
+    deep = b"[" * 3000 + b"]" * 3000
+    with scripted(shcfg.sandbox.url, {"groups/new": lambda body: (200, {}, deep)}) as proxy:
+        env = {**SECRETS, "SIMPLEHELP_URL": proxy.url}
+        result = shcfg("apply", str(path), "--auto-approve", env=env)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Apply stopped: 0 applied, 1 failed" in result.stdout
+    records = [json.loads(line) for line in (shcfg.workdir / ".shcfg/journal.jsonl").open()]
+    assert records[-1]["event"] == "finished" and records[-1]["failed"] == 1

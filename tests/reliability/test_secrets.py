@@ -37,9 +37,14 @@ def test_canaries_never_appear_in_any_output_or_file(make_shcfg: MakeShcfg) -> N
         shcfg("plan", str(path), "--url", leaked_url, env=SECRETS),
         shcfg("plan", str(path), env={**SECRETS, "SIMPLEHELP_API_TOKEN": TOKEN + "x"}),
         shcfg("validate", str(shcfg.manifest("version: 1\ngroups: {", name="bad.yaml"))),
+        # the workflow's own refusals: a stale saved plan, a bad output path, a bad token file
+        shcfg("apply", "--plan", "saved.json", "--auto-approve", env=SECRETS),
+        shcfg("apply", "--plan", "saved.json", "--rotate-secrets", env=SECRETS),
+        shcfg("plan", str(path), "--out", "manifest.yaml/x.json", env=SECRETS),
+        shcfg("plan", str(path), "--token-file", "/dev/zero", env=SECRETS),
     ]
     codes = [r.exit_code for r in results]
-    assert codes == [0] * 9 + [1] * 4, [r.output for r in results]
+    assert codes == [0] * 9 + [1] * 8, [r.output for r in results]
     assert all("Traceback" not in r.output for r in results)
     files = [p for p in shcfg.workdir.rglob("*") if p.is_file() and p != token_file]
     names = {p.relative_to(shcfg.workdir).parts[0] for p in files}
