@@ -219,10 +219,11 @@ def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedMani
 @handle_errors
 def validate(paths: tuple[str, ...], skip_secrets: bool) -> None:
     """Check manifests offline: schema, references, duplicates, regexes, secrets."""
+    from reconciler.audit.policy import check_declared
     from reconciler.manifest import ManifestError, check_references
 
     loaded = _load(paths, resolve_secrets=not skip_secrets)
-    issues = check_references(loaded)
+    issues = check_references(loaded) + check_declared(loaded)
     if issues:
         raise ManifestError(issues)
     model = loaded.model
@@ -253,6 +254,7 @@ def plan_options(fn: F) -> F:
 def _build_plan(
     paths: tuple[str, ...], conn: dict[str, Any], *, rotate: bool, force: bool, concurrency: int
 ) -> tuple[LoadedManifest, SimpleHelpClient, dict[str, Any], Plan]:
+    from reconciler.audit.policy import enforce_policy
     from reconciler.reconcile import make_plan, read_live
     from reconciler.safety import check_plan
 
@@ -262,6 +264,7 @@ def _build_plan(
         live = read_live(client, loaded, concurrency=concurrency)
         plan = make_plan(loaded, live, server=client.url, rotate_secrets=rotate)
         check_plan(plan, loaded, client, force=force)
+        enforce_policy(loaded, live, client, plan, concurrency=concurrency)
     except BaseException:
         client.close()
         raise
@@ -525,6 +528,64 @@ def doctor(
 
     if not run(_connection(ctx, conn), fmt=fmt, probe_backup=probe_backup, record=record):
         sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["low", "medium", "high"]),
+    default="high",
+    show_default=True,
+    help="Exit 2 when a finding at or above this severity exists.",
+)
+@click.option(
+    "--manifests",
+    multiple=True,
+    type=click.Path(),
+    help="Audit these manifests too (alone when no server URL is set); repeatable.",
+)
+@click.option(
+    "--max-admins",
+    type=click.IntRange(0),
+    default=3,
+    show_default=True,
+    help="Technicians a group may grant administration permissions to.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests."
+)
+@connection_options
+@click.pass_context
+@handle_errors
+def audit(
+    ctx: click.Context,
+    fmt: str,
+    fail_on: str,
+    manifests: tuple[str, ...],
+    max_admins: int,
+    concurrency: int,
+    **conn: Any,
+) -> None:
+    """Report security findings of the live server and/or manifests (read-only)."""
+    from reconciler.audit.command import run_audit
+
+    code = run_audit(
+        _connection(ctx, conn),
+        fmt=fmt,
+        fail_on=fail_on,
+        manifests=manifests,
+        max_admins=max_admins,
+        concurrency=concurrency,
+    )
+    if code:
+        sys.exit(code)
 
 
 @cli.command()
