@@ -30,7 +30,8 @@ def run_audit(
     report; return 2 when a finding at or above ``fail_on`` exists, else 0."""
     from reconciler.cli import OUTPUT, _load
 
-    loaded = _load(manifests) if manifests else None
+    # Secret references are checked, not resolved: an audit needs no password.
+    loaded = _load(manifests, resolve_secrets=False) if manifests else None
     findings: list[Finding] = []
     server = version = None
     if not manifests or conn.get("url") or os.environ.get("SIMPLEHELP_URL"):

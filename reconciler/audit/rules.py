@@ -198,8 +198,10 @@ def _group_settings(group: GroupState, q: str, local: list[str]) -> Iterator[_Hi
             "groups",
             name,
             {
+                # Keys only: the object is undefined and its strings may be sensitive.
                 "evidence": f"group {name!r} has no password setting on "
-                f"({settings or 'empty'}) while {_some(local)} log in locally",
+                f"({', '.join(sorted(settings)) or 'none set'}) while {_some(local)} "
+                "log in locally",
                 "remediation": "turn on the group's password settings in the Technician "
                 "Console (the API leaves the object undefined; see docs/audit.md)",
             },

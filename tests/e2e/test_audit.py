@@ -15,7 +15,7 @@ import pytest
 from reconciler.audit.rules import RULES
 from reconciler.sandbox import Sandbox, SandboxConfig
 from tests.audit.sarif import validate_sarif
-from tests.e2e.conftest import TOKEN, Shcfg
+from tests.e2e.conftest import SECRET_MANIFEST, TOKEN, Shcfg
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"canAccessAdministration": True, "canRunTools": True}
@@ -255,3 +255,21 @@ def test_errors_exit_1_without_a_traceback(shcfg: Shcfg) -> None:
     assert result.exit_code == 1
     assert "Error: no server URL" in result.stderr
     assert shcfg("audit", "--fail-on", "bogus").exit_code == 1
+
+
+def test_manifests_with_secret_references_audit_without_the_secrets(shcfg: Shcfg) -> None:
+    path = shcfg.manifest(SECRET_MANIFEST)
+    result = shcfg("audit", "--manifests", str(path), env={"SIMPLEHELP_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert "Audit: no findings." in result.stdout
+
+
+def test_password_settings_values_never_shown(server: Callable[..., Shcfg]) -> None:
+    canary = "canary-secret-77ab"
+    group = {"name": "G", "passwordSettings": {"hint": canary, "enforce": False}}
+    shcfg = server({"groups": [group], "technicians": [{"username": "t", "groups": ["G"]}]})
+    for fmt in ("text", "json", "markdown", "sarif"):
+        result = shcfg("audit", "--format", fmt, "--fail-on", "low")
+        assert result.exit_code == 2
+        assert "SH009" in result.stdout
+        assert canary not in result.output
