@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
-CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure", "timeout")
+CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure", "timeout", "backup_query")
 
 
 class Output:
@@ -60,12 +60,21 @@ OUTPUT = Output()
 
 
 def connection_options(fn: F) -> F:
-    """--url/--token-file/--ca-bundle/--insecure/--timeout, before or after the subcommand."""
+    """--url/--token-file/--ca-bundle/--insecure/--timeout/--backup-query, before or after
+    the subcommand."""
+    fn = click.option(
+        "--backup-query",
+        default=None,
+        metavar="PATH",
+        help="Path of the server's backup query (else $SIMPLEHELP_BACKUP_QUERY, "
+        "default server/backup).",
+    )(fn)
     fn = click.option(
         "--timeout",
         type=click.FloatRange(min=0.1),
         default=None,
-        help="Seconds to wait for each answer before giving up on it (default 30).",
+        help="Seconds for each answer to arrive whole (default 30); a request with its "
+        "retries ends within 3 times that.",
     )(fn)
     fn = click.option(
         "--insecure", is_flag=True, default=None, help="Skip TLS verification (loud)."
@@ -139,7 +148,17 @@ def make_client(conn: dict[str, Any], concurrency: int = 8) -> SimpleHelpClient:
         insecure=bool(conn.get("insecure")),
         pool_size=max(concurrency, 1),
         timeout=(5.0, float(conn.get("timeout") or 30.0)),
+        backup_query=conn.get("backup_query")
+        or os.environ.get("SIMPLEHELP_BACKUP_QUERY")
+        or "server/backup",
+        on_retry=_retry_notice,
     )
+
+
+def _retry_notice(message: str) -> None:
+    """A retry is worth a line on a terminal; in logs and pipelines the outcome is enough."""
+    if sys.stderr.isatty():
+        OUTPUT.print(message, err=True, style="yellow")
 
 
 def _quiet_library_tls_warnings() -> None:
@@ -206,6 +225,8 @@ def _load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedMani
         raise ShcfgError("no manifest given: pass one or more files or directories")
     loaded = load_manifests(list(paths), resolve_secrets=resolve_secrets)
     OUTPUT.redactor.add_all(loaded.secret_values)
+    for warning in loaded.warnings:
+        OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
     return loaded
 
 

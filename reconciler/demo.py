@@ -1,7 +1,8 @@
 """`make demo`: the main job against a fresh bundled sandbox, no real server needed.
 
 Starts the sandbox on loopback (seeded with the machines of examples/seed.yaml), then
-runs validate, plan, apply and plan again on examples/org to show convergence.
+runs validate, plan, apply and plan again on examples/org to show convergence. Both ship
+inside the package (reconciler/demo_data), so the demo also runs from an installed wheel.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from rich.console import Console
 
 from reconciler.sandbox import Sandbox, SandboxConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).resolve().parent / "demo_data"
 console = Console(highlight=False)
 
 
@@ -32,9 +32,7 @@ def shcfg(*args: str, env: dict[str, str]) -> int:
 def main() -> int:
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="shcfg-demo-") as tmp:
-        config = SandboxConfig(
-            token=token, data_dir=Path(tmp) / "server", seed=EXAMPLES / "seed.yaml"
-        )
+        config = SandboxConfig(token=token, data_dir=Path(tmp) / "server", seed=DATA / "seed.yaml")
         with Sandbox(config) as server:
             console.print(f"Sandbox running at {server.url} (data in {tmp}/server)\n")
             env = {
@@ -44,7 +42,7 @@ def main() -> int:
                 "HELPDESK_GROUP_PASSWORD": secrets.token_urlsafe(12),
                 "ALICE_PASSWORD": secrets.token_urlsafe(12),
             }
-            org = str(EXAMPLES / "org")
+            org = str(DATA / "org")
             journal = str(Path(tmp) / "journal.jsonl")
             steps = [
                 (("validate", org), {0}),

@@ -67,7 +67,9 @@ class AuditState:
 
 def empty_manifest() -> LoadedManifest:
     """A manifest declaring nothing: ``read_live`` then reads only what every audit needs."""
-    return LoadedManifest(Manifest(version=1), {}, frozenset(), [], dict)
+    return LoadedManifest(
+        model=Manifest(version=1), secret_refs={}, secret_values=frozenset(), files=[], locate=dict
+    )
 
 
 def from_live(

@@ -7,14 +7,20 @@ Each method only declares its request body and response type; ``_call`` does the
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from reconciler.client.errors import UnexpectedResponseError
+from reconciler.client.answers import Answer, reason_means_unknown_query
+from reconciler.client.errors import (
+    ApiError,
+    NotFoundError,
+    RejectedError,
+    UnexpectedResponseError,
+    UnknownQueryError,
+)
 from reconciler.client.models import (
     AccessSession,
     Alert,
@@ -33,50 +39,17 @@ from reconciler.client.models import (
     Technician,
     TechnicianGroup,
 )
+from reconciler.client.queries import (
+    BACKUP_QUERY_HINT,
+    LOOKUPS,
+    QUERIES,
+    STRING_ANSWERS,
+    compact,
+    list_or_none,
+    lookup_body,
+    machine_ids_body,
+)
 from reconciler.client.transport import Transport
-
-# Every query and whether it writes. Reads are retried on server errors; writes only when
-# the request provably never reached the server (see docs/api-notes.md).
-QUERIES: Mapping[str, bool] = {
-    "technicians/list": False,
-    "technicians/new": True,
-    "technicians/get": False,
-    "technicians/set": True,
-    "technicians/remove": True,
-    "technicians/password/set": True,
-    "technicians/totp/remove": True,
-    "groups/list": False,
-    "groups/new": True,
-    "groups/get": False,
-    "groups/set": True,
-    "groups/remove": True,
-    "groups/password/set": True,
-    "groups/permissions/get": False,
-    "groups/permissions/set": True,
-    "machines/list": False,
-    "machines/get": False,
-    "machines/set": True,
-    "machines/hardware/get": False,
-    "machines/monitoring/get": False,
-    "machines/notes/get": False,
-    "machines/notes/set": True,
-    "machines/properties/get": False,
-    "machines/properties/set": True,
-    "machines/properties/remove": True,
-    "machinegroups/properties/get": False,
-    "machinegroups/properties/set": True,
-    "server/tech-restrictions/get": False,
-    "server/tech-restrictions/new": True,
-    "server/tech-restrictions/remove": True,
-    "server/backup": True,
-    "server/hostname/get": False,
-    "server/hostname/set": True,
-    "history/list": False,
-    "alerts/list": False,
-    "support/queue/list": False,
-    "support/sessions/list": False,
-    "access/sessions/list": False,
-}
 
 
 @cache
@@ -100,73 +73,6 @@ def _unexpected(query: str, exc: ValidationError) -> UnexpectedResponseError:
     return UnexpectedResponseError(query, detail)
 
 
-def _compact(value: Any) -> Any:
-    """Drop ``None`` values at any depth: the client never sends JSON ``null``."""
-    if isinstance(value, Mapping):
-        return {k: _compact(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        # Machine ID batches are 1,000 strings: no call per string.
-        return [v if isinstance(v, str) else _compact(v) for v in value if v is not None]
-    return value
-
-
-def _ids(machine_ids: str | Sequence[str]) -> dict[str, Any]:
-    """One machine -> ``machineID``; several -> ``machineIDs`` (both documented)."""
-    ids = [machine_ids] if isinstance(machine_ids, str) else list(machine_ids)
-    if len(ids) == 1:
-        return {"machineID": ids[0]}
-    return {"machineIDs": ids}
-
-
-def _lookup(query: str, unique_id: int | None, by_name: Mapping[str, Any] | None) -> dict[str, Any]:
-    if unique_id is not None:
-        return {"uniqueID": unique_id}
-    if by_name is None:
-        raise ValueError(f"{query}: give a uniqueID or a name")
-    return dict(by_name)
-
-
-class _Slots:
-    """A first-come-first-served counting semaphore: at most ``size`` holders.
-
-    ``threading.Semaphore`` lets a thread that has just released a slot take it straight
-    back, so a request issued from outside the pool (``groups/list``, ``machines/list``,
-    the heads of dependent reads) could wait until the pool's whole queue had drained.
-    Here a released slot goes to the longest waiter.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._lock = threading.Lock()
-        self._free = size
-        self._waiters: deque[threading.Lock] = deque()
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            waiter = threading.Lock()
-            waiter.acquire()
-            self._waiters.append(waiter)
-        try:
-            waiter.acquire()  # released by __exit__ with the slot handed over
-        except BaseException:
-            with self._lock:
-                handed = waiter not in self._waiters
-                if not handed:
-                    self._waiters.remove(waiter)
-            if handed:
-                self.__exit__()
-            raise
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()
-            else:
-                self._free += 1
-
-
 class SimpleHelpClient:
     """A typed client of one SimpleHelp server's API; safe to share between threads."""
 
@@ -183,6 +89,7 @@ class SimpleHelpClient:
         pool_size: int = 16,
         backoff_factor: float = 0.5,
         max_body_bytes: int | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         extra: dict[str, Any] = {}
         if max_body_bytes is not None:
@@ -196,12 +103,13 @@ class SimpleHelpClient:
             retries=retries,
             pool_size=pool_size,
             backoff_factor=backoff_factor,
+            on_retry=on_retry,
             **extra,
         )
         self._paths = {"server/backup": backup_query.strip("/")}
         # Callers fan out from several thread pools at once; this keeps the requests in
         # flight at `pool_size` (= --concurrency), so the server sees the load it was promised.
-        self._in_flight = _Slots(max(1, pool_size))
+        self._in_flight = threading.BoundedSemaphore(max(1, pool_size))
 
     def __repr__(self) -> str:
         return f"SimpleHelpClient(url={self._transport.base_url!r}, token='***')"
@@ -226,27 +134,44 @@ class SimpleHelpClient:
         """Release pooled connections."""
         self._transport.close()
 
+    def _exchange(self, query: str, body: Mapping[str, Any] | None) -> Answer:
+        payload = None if body is None else compact(body)
+        # The slot covers the round trip only: validating a big answer must not keep
+        # another request from going out.
+        with self._in_flight:
+            return self._transport.exchange(
+                self._paths.get(query, query), payload, write=QUERIES[query]
+            )
+
     def _call(self, query: str, type_: Any, body: Mapping[str, Any] | None = None) -> Any:
         """Send ``query`` (a key of ``QUERIES``) and return its answer validated as ``type_``.
 
         The error is raised outside the ``except`` block so that pydantic's error (which
         quotes the response) is neither the cause nor the context of ours.
         """
-        payload = None if body is None else _compact(body)
-        path = self._paths.get(query, query)
-        # The slot covers the round trip only: validating a big answer must not keep
-        # another request from going out.
-        with self._in_flight:
-            answer = self._transport.exchange(path, payload, write=QUERIES[query])
+        answer = self._exchange(query, body)
+        if answer.status == 400 and query in LOOKUPS:
+            error = self._transport.status_error(answer)
+            if type(error) is RejectedError:
+                error = _as(NotFoundError, error)
+            raise error
         try:
-            return self._transport.decode(answer, _adapter(type_))
+            return self._transport.decode(
+                answer, _adapter(type_), text=query in STRING_ANSWERS and type_ is str
+            )
         except ValidationError as exc:
-            error = _unexpected(query, exc)
-        raise error
+            failure = _unexpected(query, exc)
+        raise failure
 
     def _write(self, query: str, body: Mapping[str, Any] | None = None) -> ApiResponse:
-        result: ApiResponse = self._call(query, ApiResponse, body)
-        return result
+        """Send a write; any 2xx answer that does not say no is done (its shape kept)."""
+        answer = self._exchange(query, body)
+        fields, shape = self._transport.decode_write(answer)
+        try:
+            return ApiResponse.model_validate({**fields, "shape": shape})
+        except ValidationError as exc:
+            failure = _unexpected(query, exc)
+        raise failure
 
     # technicians
 
@@ -261,7 +186,7 @@ class SimpleHelpClient:
     ) -> Technician:
         query = "technicians/get"
         by_name = None if username is None else {"username": username}
-        return self._call(query, Technician, _lookup(query, unique_id, by_name))
+        return self._call(query, Technician, lookup_body(query, unique_id, by_name))
 
     def technicians_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
         return self._write("technicians/set", {"uniqueID": unique_id, "technician": attrs})
@@ -290,7 +215,7 @@ class SimpleHelpClient:
     ) -> TechnicianGroup:
         query = "groups/get"
         by_name = None if name is None else {"group": {"name": name}}
-        body = _lookup(query, unique_id, by_name)
+        body = lookup_body(query, unique_id, by_name)
         return self._call(query, TechnicianGroup, body)
 
     def groups_set(self, unique_id: int, attrs: Mapping[str, Any]) -> ApiResponse:
@@ -326,7 +251,7 @@ class SimpleHelpClient:
         return self._machines_read("machines/get", machine_ids, list[Machine])
 
     def machines_set(self, machine_ids: str | Sequence[str], *, monitor: bool) -> ApiResponse:
-        return self._write("machines/set", {**_ids(machine_ids), "monitor": monitor})
+        return self._write("machines/set", {**machine_ids_body(machine_ids), "monitor": monitor})
 
     def machines_hardware_get(self, machine_ids: str | Sequence[str]) -> list[Hardware]:
         return self._machines_read("machines/hardware/get", machine_ids, list[Hardware])
@@ -386,7 +311,7 @@ class SimpleHelpClient:
         """Read per-machine data; asking about no machine needs no request."""
         if not machine_ids:
             return []
-        return self._call(query, type_, {**_ids(machine_ids), **(extra or {})})
+        return self._call(query, type_, {**machine_ids_body(machine_ids), **(extra or {})})
 
     # machine groups
 
@@ -418,8 +343,27 @@ class SimpleHelpClient:
         return self._write("server/tech-restrictions/remove", body)
 
     def server_backup(self) -> ApiResponse:
-        """Ask the server to save a configuration backup (path configurable, erratum 6)."""
-        return self._write("server/backup")
+        """Ask the server to save a configuration backup (path configurable, erratum 6).
+
+        A server that does not know the query (404, or 400 saying so) gets an error that
+        names both ways to set the path.
+        """
+        try:
+            return self._write("server/backup")
+        except RejectedError as exc:
+            unknown = exc.status == 404 or (
+                exc.status == 400 and reason_means_unknown_query(exc.reason or "")
+            )
+            if not unknown:
+                raise
+            error = UnknownQueryError(
+                self._paths["server/backup"],
+                f"HTTP {exc.status}: {exc.reason}: the server does not know this backup "
+                f"query; {BACKUP_QUERY_HINT}",
+                status=exc.status,
+                reason=exc.reason,
+            )
+        raise error
 
     def server_hostname_get(self) -> str:
         query = "server/hostname/get"
@@ -452,9 +396,9 @@ class SimpleHelpClient:
             "rangeLastModified": range_last_modified,
             "maxResults": max_results,
             "textFilter": text_filter,
-            "technicianNameFilters": _list_or_none(technician_name_filters),
-            "groupFilters": _list_or_none(group_filters),
-            "machineIDFilters": _list_or_none(machine_id_filters),
+            "technicianNameFilters": list_or_none(technician_name_filters),
+            "groupFilters": list_or_none(group_filters),
+            "machineIDFilters": list_or_none(machine_id_filters),
             "includeSupportSessions": include_support_sessions,
             "includeAccessSessions": include_access_sessions,
             "includePresentationSessions": include_presentation_sessions,
@@ -479,5 +423,9 @@ class SimpleHelpClient:
         return self._call(query, list[AccessSession])
 
 
-def _list_or_none(values: Sequence[Any] | None) -> list[Any] | None:
-    return None if values is None else list(values)
+def _as(cls: type[ApiError], error: ApiError) -> ApiError:
+    """``error`` as another class, with the same message and attributes."""
+    copy = cls.__new__(cls)
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    return copy

@@ -42,8 +42,14 @@ def _rebuild(cls: type[ApiError], state: dict[str, object], args: tuple[object, 
     return error
 
 
+AUTH_HINT = (
+    "the API token was refused: check the token, and that the API is enabled on the "
+    "server (Administration tab)"
+)
+
+
 class AuthenticationError(ApiError):
-    """HTTP 401/403: the token was refused."""
+    """HTTP 401/403, or a 400 whose reason speaks of the token: the token was refused."""
 
 
 class RejectedError(ApiError):
@@ -51,7 +57,11 @@ class RejectedError(ApiError):
 
 
 class NotFoundError(RejectedError):
-    """HTTP 404: the object or query does not exist."""
+    """HTTP 404, or a 400 to a lookup of one object: the object does not exist."""
+
+
+class UnknownQueryError(RejectedError):
+    """HTTP 404, or a 400 saying so, to a configurable query: the server does not know it."""
 
 
 class ServerError(ApiError):

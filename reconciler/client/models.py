@@ -7,7 +7,7 @@ identity fields the client relies on are required.
 
 from __future__ import annotations
 
-from typing import Annotated, Required
+from typing import Annotated, Literal, Required
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
@@ -26,10 +26,17 @@ class ApiModel(BaseModel):
 
 
 class ApiResponse(ApiModel):
-    """The API Response Object returned by writes and failures."""
+    """The API Response Object returned by writes and failures.
+
+    ``shape`` says which reading of a write's 2xx answer came back (for the journal):
+    ``empty`` body, JSON ``true``, ``text`` (a JSON string or any non-JSON text), an
+    ``object`` without ``success``, an API Response Object (``response``), or ``other``
+    JSON (a number, an array).
+    """
 
     success: bool | None = None
     reason: str | None = None
+    shape: Literal["empty", "true", "text", "object", "response", "other"] = "response"
 
 
 class Technician(ApiModel):

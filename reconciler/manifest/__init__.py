@@ -16,6 +16,7 @@ from reconciler.manifest.models import (
     Server,
     Technician,
 )
+from reconciler.manifest.secrets import SecretFileError, read_secret_file
 from reconciler.manifest.validate import check_references
 
 __all__ = [
@@ -32,9 +33,11 @@ __all__ = [
     "ManifestError",
     "MfaSettings",
     "Prune",
+    "SecretFileError",
     "Server",
     "Technician",
     "check_references",
     "load_manifests",
     "manifest_json_schema",
+    "read_secret_file",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from reconciler.manifest.issues import Issue, Location
 from reconciler.manifest.loader import LoadedManifest
+from reconciler.manifest.models import Manifest
 
 _Where = Callable[[tuple[str, str]], Location | None]
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\Z")
@@ -88,6 +90,49 @@ def check_references(
     for kind, globs in model.ignore:
         if any(not glob for glob in globs):
             issues.append(Issue(where(("ignore", kind)), f"ignore.{kind}: empty glob pattern"))
+    return issues + _check_ignored(model, where)
+
+
+def _check_ignored(model: Manifest, where: _Where) -> list[Issue]:
+    """A declared object may not match an ``ignore`` glob of its kind, by name or old name.
+
+    ``ignore`` promises that nothing matching is ever written; declaring such an object (or
+    renaming one from an ignored name) would break that promise, so it is refused.
+    """
+    declared: dict[str, list[tuple[str, str, Sequence[str | None]]]] = {
+        "technicians": [
+            ("technician", t.username, [t.username, t.renamedFrom]) for t in model.technicians
+        ],
+        "groups": [("group", g.name, [g.name, g.renamedFrom]) for g in model.groups],
+        "machines": [("machine", m.machineID, [m.machineID]) for m in model.machines],
+        "machineGroups": [
+            ("machine group", "/".join(g.path), ["/".join(g.path)]) for g in model.machineGroups
+        ],
+    }
+    issues = []
+    for kind, globs in model.ignore:
+        for noun, ident, names in declared.get(kind, []):
+            hit = next(
+                (
+                    (name, glob)
+                    for name in names
+                    if name
+                    for glob in globs
+                    if glob and fnmatch.fnmatchcase(name, glob)
+                ),
+                None,
+            )
+            if hit is None:
+                continue
+            name, glob = hit
+            what = "is" if name == ident else f"is renamed from {name!r}, which is"
+            issues.append(
+                Issue(
+                    where((kind, ident)),
+                    f"{noun} {ident!r} {what} matched by ignore.{kind} pattern {glob!r}: an "
+                    "ignored object is never changed; remove it from the manifests or from ignore",
+                )
+            )
     return issues
 
 

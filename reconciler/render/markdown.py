@@ -4,17 +4,29 @@ Identities, paths and values come from users and servers, so every piece of them
 escaped: in prose, markdown and HTML punctuation are neutralised and line breaks shown as
 `\\n`; in code blocks, the fence is longer than any run of backticks inside, so nothing
 an identity holds can close the block, the `<details>` section or the comment's layout.
+
+GitHub refuses comments over 65,536 characters, so the comment is kept under LIMIT:
+changes come first, the undeclared objects last (folded), and what does not fit is
+counted in a closing line that points to the full plan.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from itertools import groupby
 
 from reconciler.plan import Action, Change, Plan
-from reconciler.render.common import SYMBOLS, after, before, summary_line, title
+from reconciler.render.common import SYMBOLS, after, before, title
+from reconciler.render.text import headline
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+LIMIT = 60_000
+LIST_CAP = 50
+FULL_PLAN = "see the full plan (the `plan.json` artifact, or `shcfg plan --format json`)"
+# Room kept for what is always written after the budget runs out: the fences, `</details>`
+# and "… N more" lines that close a cut section, and the closing truncation line.
+_RESERVE = 1_000
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 _ORDER = {Action.DELETE: 0, Action.CREATE: 1, Action.UPDATE: 2}
 
 
@@ -51,38 +63,123 @@ def _change_lines(change: Change) -> list[str]:
     return [_code(line) for line in lines]
 
 
-def render_markdown(plan: Plan) -> str:
+def _cost(lines: Iterable[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+class _Page:
+    """The comment's lines and what is left of its character budget.
+
+    Sections check `fits` before adding, keeping room for the lines that close them; the
+    few short lines written after the budget ran out (`… N more`, the truncation line)
+    use the reserve, so a cut comment is still well-formed markdown.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.lines: list[str] = []
+        self.left = limit - _RESERVE
+
+    def fits(self, lines: list[str], closing: int = 0) -> bool:
+        return _cost(lines) + closing <= self.left
+
+    def add(self, lines: list[str]) -> None:
+        self.lines += lines
+        self.left -= _cost(lines)
+
+    def fill(self, blocks: list[list[str]], closing: int) -> int:
+        """Adds blocks in order while they fit, keeping `closing` characters free."""
+        shown = 0
+        for block in blocks:
+            if not self.fits(block, closing):
+                break
+            self.add(block)
+            shown += 1
+        return shown
+
+
+def _more(count: int) -> str:
+    return f"… {count:,} more"
+
+
+def _bullets(page: _Page, heading: list[str], items: list[str], cap: int) -> int:
+    """A bullet list of at most `cap` items that fit; returns how many were left out."""
+    if not items or not page.fits([*heading, items[0], ""]):
+        return len(items)
+    page.add(heading)
+    left_out = len(items) - page.fill([[item] for item in items[:cap]], _cost([""]))
+    page.add([f"- {_more(left_out)}", ""] if left_out else [""])
+    return left_out
+
+
+def _kind_details(page: _Page, kind: str, changes: list[Change]) -> int:
+    """One folded `diff` block of a kind's changes; returns how many changes were left out."""
+    blocks = [_change_lines(change) for change in changes]
+    fence = _fence([line for block in blocks for line in block])
+    opening = [f"<details><summary>{escape(kind)} ({len(changes)})</summary>", "", f"{fence}diff"]
+    closing = [fence, "", "</details>", ""]
+    if not page.fits([*opening, *blocks[0]], _cost(closing)):
+        return len(changes)
+    page.add(opening)
+    left_out = len(changes) - page.fill(blocks, _cost(closing))
+    page.add([_code(f"{_more(left_out)} {kind} changes")] if left_out else [])
+    page.add(closing)
+    return left_out
+
+
+def _undeclared(page: _Page, plan: Plan) -> int:
+    """The undeclared objects, folded (they can be thousands); returns how many left out."""
+    items = [
+        f"- {escape(u.kind)} {escape(u.identity)}: {escape(u.reason)}" for u in plan.undeclared
+    ]
+    opening = [f"<details><summary>Not declared, left alone ({len(items)})</summary>", ""]
+    closing = ["", "</details>", ""]
+    if not items or not page.fits([*opening, items[0]], _cost(closing)):
+        return len(items)
+    page.add(opening)
+    left_out = len(items) - page.fill([[item] for item in items], _cost(closing))
+    page.add([f"- {_more(left_out)}"] if left_out else [])
+    page.add(closing)
+    return left_out
+
+
+def _truncation_line(changes: int, warnings: int, undeclared: int) -> str:
+    parts = [
+        f"{count:,} more {noun if count == 1 else noun + 's'}"
+        for count, noun in (
+            (changes, "change"),
+            (warnings, "warning"),
+            (undeclared, "undeclared object"),
+        )
+        if count
+    ]
+    listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"**… {listed} not shown here:** {FULL_PLAN}."
+
+
+def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
+    """The comment, at most `limit` characters (GitHub's own limit is 65,536)."""
     summary = plan.summary()
-    out = ["## shcfg plan", "", f"**{summary_line(summary)}**", ""]
+    page = _Page(limit)
+    page.add(["## shcfg plan", "", f"**{headline(plan)}**", ""])
     if plan.server:
-        out += [f"Server: {escape(plan.server)}", ""]
-    out += ["| create | update | delete |", "| ---: | ---: | ---: |"]
-    out += [f"| {summary['create']} | {summary['update']} | {summary['delete']} |", ""]
-    risky = [c for c in plan.changes if c.labels]
-    if risky:
-        out += ["### :warning: Security impact", ""]
-        out += [f"- **{', '.join(c.labels)}**: {c.action.value} {escape(title(c))}" for c in risky]
-        out.append("")
-    deletions = [c for c in plan.changes if c.action is Action.DELETE]
-    if deletions:
-        out += ["### :x: Deletions", ""]
-        out += [f"- {escape(title(c))}" for c in deletions]
-        out.append("")
+        page.add([f"Server: {escape(plan.server)}", ""])
+    page.add(["| create | update | delete |", "| ---: | ---: | ---: |"])
+    page.add([f"| {summary['create']} | {summary['update']} | {summary['delete']} |", ""])
+    risky = [
+        f"- **{', '.join(c.labels)}**: {c.action.value} {escape(title(c))}"
+        for c in plan.changes
+        if c.labels
+    ]
+    _bullets(page, ["### :warning: Security impact", ""], risky, LIST_CAP)
+    deletions = [f"- {escape(title(c))}" for c in plan.changes if c.action is Action.DELETE]
+    _bullets(page, ["### :x: Deletions", ""], deletions, LIST_CAP)
+    warnings = [f"- {escape(w)}" for w in plan.warnings]
+    warnings_left_out = _bullets(page, ["### Warnings", ""], warnings, LIST_CAP)
+    changes_left_out = 0
     ordered = sorted(plan.changes, key=lambda c: (c.kind, _ORDER[c.action], c.identity))
     for kind, changes in groupby(ordered, key=lambda c: c.kind):
-        lines = [line for change in changes for line in _change_lines(change)]
-        count = sum(1 for c in plan.changes if c.kind == kind)
-        fence = _fence(lines)
-        out += [f"<details><summary>{escape(kind)} ({count})</summary>", "", f"{fence}diff"]
-        out += [*lines, fence, "", "</details>", ""]
-    if plan.warnings:
-        out += ["### Warnings", ""] + [f"- {escape(w)}" for w in plan.warnings] + [""]
-    if plan.undeclared:
-        out += ["### Not declared (left alone)", ""]
-        out += [
-            f"- {escape(u.kind)} {escape(u.identity)}: {escape(u.reason)}" for u in plan.undeclared
-        ]
-        out.append("")
-    if not plan.changes:
-        out += ["No changes. The server matches the manifests.", ""]
-    return "\n".join(out)
+        changes_left_out += _kind_details(page, kind, list(changes))
+    undeclared_left_out = _undeclared(page, plan)
+    if changes_left_out or warnings_left_out or undeclared_left_out:
+        page.add([_truncation_line(changes_left_out, warnings_left_out, undeclared_left_out), ""])
+    return "\n".join(page.lines)

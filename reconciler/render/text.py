@@ -10,10 +10,31 @@ from reconciler.render.common import SYMBOLS, VERBS, after, before, summary_line
 STYLES = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
 
 
+def _warnings(plan: Plan) -> str:
+    count = len(plan.warnings)
+    return f"{count} warning" if count == 1 else f"{count} warnings"
+
+
+def totals(plan: Plan) -> str:
+    """The closing count line; warnings are counted too, so a reader who skims sees them."""
+    line = summary_line(plan.summary())
+    return f"{line[:-1]}; {_warnings(plan)}." if plan.warnings else line
+
+
+def headline(plan: Plan) -> str:
+    """The first thing a reviewer reads: the counts, or that nothing changes (and why not)."""
+    if plan.changes:
+        return totals(plan)
+    if plan.warnings:
+        return f"No changes, {_warnings(plan)}."
+    return "No changes. The server matches the manifests."
+
+
 def render_text(plan: Plan) -> Text:
+    """The plan for a terminal: headline, changes, warnings, undeclared objects, totals."""
     out = Text()
     if not plan.changes:
-        out.append("No changes. The server matches the manifests.\n", style="bold")
+        out.append(headline(plan) + "\n", style="bold")
     else:
         out.append("shcfg will perform the following actions:\n\n")
     for change in plan.changes:
@@ -39,5 +60,5 @@ def render_text(plan: Plan) -> Text:
             out.append(f'  ? {item.kind} "{item.identity}" ({item.reason})\n', style="cyan")
     if plan.changes or plan.warnings or plan.undeclared:
         out.append("\n")
-    out.append(summary_line(plan.summary()) + "\n", style="bold")
+    out.append(totals(plan) + "\n", style="bold")
     return out

@@ -20,12 +20,16 @@ CANARY = "CANARY-TOKEN-1f2e3d"
 
 @dataclass
 class Reply:
-    """One scripted answer; ``action`` "reset" drops the connection, "hang" never answers."""
+    """One scripted answer; ``action`` "reset" drops the connection, "hang" never answers.
+
+    With ``drip`` (seconds), the body leaves one byte at a time, that far apart.
+    """
 
     status: int = 200
     body: Any = field(default_factory=lambda: {"success": True})
     headers: dict[str, str] = field(default_factory=dict)
     action: str | None = None
+    drip: float | None = None
 
 
 @dataclass
@@ -102,7 +106,15 @@ class ScriptedServer:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                if reply.drip is None:
+                    self.wfile.write(payload)
+                    return
+                self.wfile.flush()
+                for i in range(len(payload)):
+                    if outer.release.wait(reply.drip):
+                        break
+                    self.wfile.write(payload[i : i + 1])
+                    self.wfile.flush()
 
             do_POST = _serve
             do_GET = _serve
@@ -124,6 +136,33 @@ def server() -> Iterator[ScriptedServer]:
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def plain_http_port() -> Iterator[int]:
+    """A port that answers anything, TLS handshakes included, with a plain HTTP 400."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    listener.close()
 
 
 @pytest.fixture

@@ -377,14 +377,6 @@ def test_wrong_shapes_name_query_and_field(
     assert str(info.value).startswith(message)
 
 
-def test_write_answer_must_be_an_api_response(
-    server: ScriptedServer, client: SimpleHelpClient
-) -> None:
-    server.queue(Reply(200, ["not", "a", "response"]))
-    with pytest.raises(UnexpectedResponseError, match="groups/remove: unexpected response"):
-        client.groups_remove(1)
-
-
 def test_request_count_and_context_manager(server: ScriptedServer) -> None:
     server.queue(Reply(200, []), Reply(200, []))
     with SimpleHelpClient(server.url, CANARY) as c:

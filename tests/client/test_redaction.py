@@ -48,7 +48,11 @@ def echo(status: int) -> Reply:
 SCENARIOS: dict[str, tuple[type[ApiError], Callable[[ScriptedServer], None]]] = {
     "auth": (AuthenticationError, lambda s: s.queue(echo(401))),
     "forbidden": (AuthenticationError, lambda s: s.queue(echo(403))),
-    "rejected": (RejectedError, lambda s: s.queue(echo(400))),
+    "auth-400": (AuthenticationError, lambda s: s.queue(echo(400))),
+    "rejected": (
+        RejectedError,
+        lambda s: s.queue(Reply(400, {"success": False, "reason": f"bad name {CANARY}"})),
+    ),
     "not-found": (NotFoundError, lambda s: s.queue(echo(404))),
     "server": (ServerError, lambda s: setattr(s, "default", echo(500))),
     "reset": (TransportError, lambda s: setattr(s, "default", Reply(action="reset"))),

@@ -23,6 +23,8 @@ from reconciler.client.transport import Transport, validate_base_url, validate_t
 from reconciler.errors import ShcfgError
 from tests.client.conftest import CANARY, Reply, ScriptedServer
 
+OK = {"success": True}
+
 
 def make(url: str, **kwargs: object) -> Transport:
     options: dict[str, object] = {"backoff_factor": 0.0, "backoff_jitter": 0.0}
@@ -49,17 +51,35 @@ def test_post_with_body_sends_strict_json_to_the_api_path(
     assert seen.method == "POST"
     assert seen.path == f"/api/v1/{CANARY}/groups/get"
     assert seen.headers["Content-Type"] == "application/json"
-    assert seen.headers["Accept"] == "application/json"
+    assert seen.headers["Accept"] == "application/json, text/plain;q=0.9"
     assert seen.headers["Content-Length"] == str(len(seen.body))
     assert "Connection" not in seen.headers  # HTTP/1.1 keeps the connection open anyway
     assert json.loads(seen.body) == {"uniqueID": 1}
 
 
-def test_post_without_body_sends_no_body(server: ScriptedServer, transport: Transport) -> None:
-    server.queue(Reply(body=[]))
+def test_query_without_data_is_a_get_without_body(
+    server: ScriptedServer, transport: Transport
+) -> None:
+    server.queue(Reply(body=[]), Reply(body=[]))
     transport.post("groups/list", None, write=False)
-    assert server.seen[0].body == b""
-    assert server.seen[0].headers.get("Content-Length", "0") == "0"
+    transport.post("server/backup", None, write=True)
+    for seen in server.seen:
+        assert seen.method == "GET"
+        assert seen.body == b""
+        assert "Content-Length" not in seen.headers
+        assert "Content-Type" not in seen.headers
+
+
+def test_query_with_data_is_never_a_post_without_body(
+    server: ScriptedServer, transport: Transport
+) -> None:
+    server.queue(Reply(body=OK), Reply(body=OK))
+    transport.post("groups/remove", {"uniqueID": 1}, write=True)
+    transport.post("technicians/get", {"username": "a"}, write=False)
+    for seen in server.seen:
+        assert seen.method == "POST"
+        assert seen.body
+        assert seen.headers["Content-Type"] == "application/json"
 
 
 def test_nan_is_never_sent(transport: Transport) -> None:

@@ -41,8 +41,8 @@ def _manifests(shcfg: Shcfg) -> None:
 def _run_pipeline(shcfg: Shcfg, path: Path) -> None:
     commands = _commands(path)
     kinds = [c[0] for c in commands]
-    assert kinds.count("validate") >= 1 and "apply" in kinds and kinds.count("plan") == 2
-    review, drift = [c for c in commands if c[0] == "plan"]
+    assert kinds.count("validate") >= 1 and "apply" in kinds and kinds.count("plan") == 3
+    review, saved, drift = [c for c in commands if c[0] == "plan"]  # saved: the apply job's
     assert {"--format", "markdown", "--detailed-exitcode", "--out"} <= set(review)
     assert "--detailed-exitcode" in drift
     for command in (c for c in commands if c[0] == "validate"):
@@ -53,6 +53,7 @@ def _run_pipeline(shcfg: Shcfg, path: Path) -> None:
     assert (shcfg.workdir / "plan.json").exists()
     assert shcfg(*drift, env=ENV).exit_code == 2
     apply = next(c for c in commands if c[0] == "apply")
+    assert shcfg(*saved, env=ENV).exit_code == 0
     applied = shcfg(*apply, env=ENV)
     assert applied.exit_code == 0, applied.output
     assert shcfg(*drift, env=ENV).exit_code == 0

@@ -126,7 +126,8 @@ def test_labels_show_in_text_and_markdown(cli: Shcfg) -> None:
     first_details = markdown.stdout.index("<details>")
     assert security < deletions < first_details
     assert '- **deletes-technician**: delete technicians "dave"' in markdown.stdout
-    assert markdown.stdout.count("<details>") == markdown.stdout.count("</details>") == 3
+    # one section per kind (3), and the undeclared objects folded in a fourth
+    assert markdown.stdout.count("<details>") == markdown.stdout.count("</details>") == 4
     assert PASSWORD not in text.stdout + markdown.stdout
 
 
@@ -150,10 +151,10 @@ def test_markdown_escapes_hostile_identities(cli: Shcfg) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     lines = out.splitlines()
-    assert [line for line in lines if "details>" in line and not line.startswith("+ ")] == [
-        "<details><summary>groups (1)</summary>",
-        "</details>",
-    ]
+    details = [line for line in lines if "details>" in line and not line.startswith("+ ")]
+    assert details[:2] == ["<details><summary>groups (1)</summary>", "</details>"]
+    assert details[2].startswith("<details><summary>Not declared, left alone (")
+    assert details[3:] == ["</details>"]
     fence_open = next(line for line in out.splitlines() if line.endswith("diff"))
     fence = fence_open.removesuffix("diff")
     assert len(fence) >= 4

@@ -72,12 +72,15 @@ def test_machine_group_dropped_property_is_a_warning(shcfg: Shcfg) -> None:
     assert shcfg("plan", str(path), "--detailed-exitcode").exit_code == 0
 
 
-def test_ignore_machines(shcfg: Shcfg) -> None:
+def test_declaring_an_ignored_machine_is_refused(shcfg: Shcfg) -> None:
     path = shcfg.manifest(
         BASE + "ignore: {machines: ['SG_*'], machineGroups: ['United Kingdom/*']}\n"
     )
-    plan = shcfg("plan", str(path), "--detailed-exitcode")
-    assert plan.exit_code == 0, plan.output
+    plan = shcfg("plan", str(path))
+    assert plan.exit_code == 1, plan.output
+    assert f"{path}:3:5: machine 'SG_1' is matched by ignore.machines pattern 'SG_*'" in plan.stderr
+    assert "machine group 'United Kingdom/London' is matched" in plan.stderr
+    assert shcfg.writes() == []
 
 
 def test_wrong_type_names_the_place(shcfg: Shcfg) -> None:

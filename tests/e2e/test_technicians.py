@@ -117,8 +117,8 @@ def test_password_not_set_again_without_rotate(shcfg: Shcfg) -> None:
     )
     assert "technicians/password/set" not in shcfg.writes()
     result = shcfg(
-        "apply", str(path), "--auto-approve", "--rotate-secrets", env={"ALICE_PW": "x-pw-22"}
+        "apply", str(path), "--auto-approve", "--rotate-secrets", env={"ALICE_PW": "x-pw-2222"}
     )
     assert result.exit_code == 0
     assert shcfg.writes().count("technicians/password/set") == 1
-    assert "x-pw-22" not in result.output
+    assert "x-pw-2222" not in result.output

@@ -51,7 +51,7 @@ SCALARS = (
     | st.integers(-(2**40), 2**40)
     | st.floats(allow_nan=False)
     | st.text(max_size=12)
-    | st.sampled_from(["${env:X}", "${file:nope}", "$${", "${", "1", "yes"])
+    | st.sampled_from(["${env:X}", "${file:nope}", "$${", "${", "1", "yes", "${env:CANARY}"])
 )
 TREES = st.recursive(
     SCALARS,
@@ -65,14 +65,18 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "input.yaml"
 
 
-def check(path: Path) -> None:
-    """Loading either succeeds or raises ManifestError, one issue per line, each naming the file."""
+def check(path: Path, *, resolve_secrets: bool = False) -> str:
+    """Loading succeeds (warnings each naming the file) or raises ManifestError, one issue per
+    line, each naming the file. Returns everything the load had to say."""
     try:
-        load_manifests([path], resolve_secrets=False)
+        loaded = load_manifests([path], resolve_secrets=resolve_secrets)
     except ManifestError as exc:
         lines = str(exc).split("\n")
         assert len(lines) == len(exc.issues) >= 1
         assert all(line.startswith(f"{path}") for line in lines)
+        return str(exc)
+    assert all(str(warning).startswith(f"{path}:") for warning in loaded.warnings)
+    return "\n".join(str(warning) for warning in loaded.warnings)
 
 
 def dump(data: Any, path: Path) -> None:
@@ -93,6 +97,19 @@ def test_random_trees(target: Path, tree: Any) -> None:
 def test_random_manifests_with_version(target: Path, tree: dict[str, Any]) -> None:
     dump({"version": 1, **tree}, target)
     check(target)
+
+
+CANARY = "canary-secret-5e1f"
+
+
+@FUZZ
+@given(tree=st.dictionaries(KEYS, TREES, max_size=6))
+def test_a_resolved_secret_never_shows(
+    target: Path, monkeypatch: pytest.MonkeyPatch, tree: dict[str, Any]
+) -> None:
+    monkeypatch.setenv("CANARY", CANARY)
+    dump({"version": 1, **tree}, target)
+    assert CANARY not in check(target, resolve_secrets=True)
 
 
 @FUZZ

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -259,6 +261,34 @@ def test_directory_is_read_recursively_and_sorted(write: WriteFn, tmp_path: Path
     assert loaded.files == [str(tmp_path / "a.yaml"), str(tmp_path / "b/techs.yml")]
 
 
+def test_directories_skip_dot_directories_and_dot_files(write: WriteFn, tmp_path: Path) -> None:
+    write(".github/workflows/ci.yaml", "on: push\n")
+    write(".pre-commit-config.yaml", "repos: []\n")
+    write("sub/.hidden/x.yml", "nope: [\n")
+    write("sub/.draft.yaml", "nope: [\n")
+    write("z.yaml", "version: 1\ngroups: [{name: z}]\n")
+    write("sub/a.yml", "version: 1\ngroups: [{name: a}]\n")
+    dot = write(".explicit.yaml", "version: 1\ngroups: [{name: dot}]\n")
+    loaded = load_manifests([tmp_path, dot])
+    assert loaded.files == [str(tmp_path / "sub/a.yml"), str(tmp_path / "z.yaml"), str(dot)]
+    assert [g.name for g in loaded.model.groups] == ["a", "z", "dot"]
+
+
+def test_files_lists_every_file_read_in_order(write: WriteFn, tmp_path: Path) -> None:
+    empty = write("b/empty.yaml", "# nothing yet\n")
+    second = write("b/techs.yaml", "version: 1\ntechnicians: [{username: bob}]\n")
+    first = write("first.yaml", "version: 1\n")
+    loaded = load_manifests([first, tmp_path / "b", first])
+    assert loaded.files == [str(first), str(empty), str(second)]
+
+
+def test_a_special_file_named_explicitly_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert errors_of([tmp_path / "pipe.yaml"]) == [
+        f"{tmp_path / 'pipe.yaml'}: not a regular file or a directory"
+    ]
+
+
 def test_same_file_twice_is_loaded_once(write: WriteFn, tmp_path: Path) -> None:
     path = write("a.yaml", "version: 1\ngroups: [{name: g}]\n")
     loaded = load_manifests([path, tmp_path])
@@ -361,11 +391,49 @@ def test_union_errors_are_one_issue(write: WriteFn) -> None:
     assert "valid boolean" in error and "valid string" in error
 
 
-def test_alias_bomb_is_refused(write: WriteFn) -> None:
+def test_alias_bomb_is_refused_fast(write: WriteFn) -> None:
     lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
     path = write("bomb.yaml", "\n".join(lines) + "\n")
+    started = time.monotonic()
     assert errors_of([path]) == [f"{path}:1:1: document too large after alias expansion"]
+    assert time.monotonic() - started < 2
+
+
+def test_big_manifests_without_aliases_load(tmp_path: Path) -> None:
+    """An export of a bench-size server: only what aliases add counts against the limit."""
+    machines = tmp_path / "machines.yaml"
+    machines.write_text(
+        "version: 1\nmachines:\n"
+        + "".join(
+            f"  - machineID: SG_{i:05}\n    monitoring: true\n    notes: Desk {i}\n"
+            f"    properties: {{License: WIN-{i:05}, AssetTag: A-{i}}}\n"
+            for i in range(10_000)
+        ),
+        encoding="utf-8",
+    )
+    technicians = tmp_path / "technicians.yaml"
+    technicians.write_text(
+        "version: 1\ntechnicians:\n"
+        + "".join(
+            f"  - username: technician-{i:05}\n    displayName: Technician Number {i:05}\n"
+            f"    emailAddress: technician-{i:05}@example.com\n    enabled: true\n"
+            for i in range(20_000)
+        ),
+        encoding="utf-8",
+    )
+    assert technicians.stat().st_size > 1_700_000
+    loaded = load_manifests([machines, technicians])
+    assert (len(loaded.model.machines), len(loaded.model.technicians)) == (10_000, 20_000)
+
+
+def test_aliases_under_the_limit_load(write: WriteFn) -> None:
+    perms = "{" + ", ".join(f"p{i}: true" for i in range(50)) + "}"
+    groups = "".join(f"  - {{name: g{i}, permissions: *p}}\n" for i in range(1, 900))
+    path = write(
+        "shared.yaml", f"version: 1\ngroups:\n  - {{name: g0, permissions: &p {perms}}}\n{groups}"
+    )
+    assert len(load_manifests([path]).model.groups) == 900
 
 
 def test_deep_nesting_is_refused(write: WriteFn) -> None:
@@ -375,3 +443,36 @@ def test_deep_nesting_is_refused(write: WriteFn) -> None:
     assert errors_of([very]) == [f"{very}:1:260: document nested too deeply"]
     blocks = write("blocks.yaml", "- " * 2000 + "a\n")
     assert errors_of([blocks]) == [f"{blocks}:1:1: YAML nested too deeply"]
+
+
+def test_split_distinguished_name_warns(write: WriteFn) -> None:
+    path = write(
+        "dn.yaml",
+        """
+        version: 1
+        groups:
+          - name: Field
+            ldapSettings:
+              memberOfGroups: [cn=field,ou=groups,dc=example,dc=com]
+          - name: Quoted
+            ldapSettings:
+              memberOfGroups: ["cn=field,ou=groups,dc=example,dc=com", cn=solo, staff]
+        """,
+    )
+    loaded = load_manifests([path])
+    assert loaded.model.groups[0].ldapSettings is not None
+    assert len(loaded.model.groups[0].ldapSettings.memberOfGroups or []) == 4
+    assert [str(w) for w in loaded.warnings] == [
+        f"{path}:5:24: groups[0].ldapSettings.memberOfGroups[0]: items 'cn=field', 'ou=groups'… "
+        "look like one LDAP distinguished name split at its commas; quote the whole DN: "
+        "['cn=...,ou=...,dc=...']"
+    ]
+
+
+def test_the_example_organisation_loads_without_warnings() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "org"
+    loaded = load_manifests([examples], resolve_secrets=False)
+    assert loaded.warnings == []
+    field = next(g for g in loaded.model.groups if g.name == "Field Engineers")
+    assert field.ldapSettings is not None
+    assert field.ldapSettings.memberOfGroups == ["cn=field,ou=groups,dc=example,dc=com"]

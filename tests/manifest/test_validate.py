@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from reconciler.cli import cli
 from reconciler.manifest import check_references, load_manifests, manifest_json_schema
 from reconciler.manifest.json_schema import render_schema
 from reconciler.schemas import main
@@ -96,3 +98,47 @@ def test_schema_main_writes_file(tmp_path: Path) -> None:
     assert main([str(tmp_path)]) == 0
     written = tmp_path / "shcfg-manifest.schema.json"
     assert json.loads(written.read_text()) == manifest_json_schema()
+
+
+def test_declared_objects_may_not_match_ignore(write: WriteFn) -> None:
+    path = write(
+        "ignored.yaml",
+        """
+        version: 1
+        groups:
+          - {name: Legacy-A}
+          - {name: Modern, renamedFrom: Legacy-B}
+          - {name: Kept}
+        technicians:
+          - {username: admin, enabled: false}
+          - {username: alice, renamedFrom: svc-old}
+          - {username: bob}
+        machines: [{machineID: SG_900}, {machineID: SG_100}]
+        machineGroups: [{path: [Test, Lab]}, {path: [Live]}]
+        ignore:
+          technicians: [admin, "svc-*"]
+          groups: ["Legacy*"]
+          machines: ["SG_9*"]
+          machineGroups: ["Test/*"]
+        """,
+    )
+    issues = [str(issue) for issue in check_references(load_manifests([path]))]
+    tail = "an ignored object is never changed; remove it from the manifests or from ignore"
+    assert issues == [
+        f"{path}:7:5: technician 'admin' is matched by ignore.technicians pattern 'admin': {tail}",
+        f"{path}:8:5: technician 'alice' is renamed from 'svc-old', which is matched by "
+        f"ignore.technicians pattern 'svc-*': {tail}",
+        f"{path}:3:5: group 'Legacy-A' is matched by ignore.groups pattern 'Legacy*': {tail}",
+        f"{path}:4:5: group 'Modern' is renamed from 'Legacy-B', which is matched by "
+        f"ignore.groups pattern 'Legacy*': {tail}",
+        f"{path}:10:12: machine 'SG_900' is matched by ignore.machines pattern 'SG_9*': {tail}",
+        f"{path}:11:17: machine group 'Test/Lab' is matched by ignore.machineGroups pattern "
+        f"'Test/*': {tail}",
+    ]
+
+
+def test_every_flag_in_the_manifest_docs_exists() -> None:
+    docs = (SCHEMA_FILE.parents[1] / "docs" / "manifest.md").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", docs))
+    options = {opt for command in cli.commands.values() for p in command.params for opt in p.opts}
+    assert mentioned and mentioned <= options, mentioned - options

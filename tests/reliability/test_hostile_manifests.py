@@ -82,3 +82,27 @@ def test_random_bytes_through_the_cli(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "fuzz.yaml"
     path.write_bytes(b"version: 1\n" + data)
     check(path)
+
+
+def test_validate_prints_warnings_and_passes(tmp_path: Path) -> None:
+    path = tmp_path / "literal.yaml"
+    path.write_text(
+        "version: 1\ntechnicians:\n  - username: alice\n    password: hunter2\n", encoding="utf-8"
+    )
+    result = check(path)
+    assert result.exit_code == 0
+    assert f"Warning: {path}:4:15: technicians[0].password: a secret written in the manifest" in (
+        result.stderr
+    )
+    assert "${env:NAME}" in result.stderr and "${file:PATH}" in result.stderr
+    assert "hunter2" not in result.output
+
+
+def test_validate_of_a_repository_root_skips_dot_directories(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: [push]\n", encoding="utf-8")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
+    (tmp_path / "groups.yaml").write_text("version: 1\ngroups: [{name: G}]\n", encoding="utf-8")
+    result = check(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Valid: 1 file(s), 1 group(s)" in result.stdout
