@@ -31,6 +31,7 @@ from reconciler.redact import MIN_LENGTH
 
 if TYPE_CHECKING:
     from reconciler.client.api import SimpleHelpClient
+    from reconciler.manifest import LoadedManifest
     from reconciler.workflow import Options, Target
 
 CONNECTION_OPTIONS = ("url", "token_file", "ca_bundle", "insecure", "timeout", "backup_query")
@@ -176,6 +177,19 @@ def cli(ctx: click.Context, **conn: Any) -> None:
     ctx.obj = {k: v for k, v in conn.items() if v is not None}
 
 
+def load(paths: tuple[str, ...], *, resolve_secrets: bool = True) -> LoadedManifest:
+    """Manifests for a command that does not run the workflow; warnings go to stderr."""
+    from reconciler.manifest import load_manifests
+
+    if not paths:
+        raise ShcfgError("no manifest given: pass one or more files or directories")
+    loaded = load_manifests(list(paths), resolve_secrets=resolve_secrets)
+    OUTPUT.redactor.add_all(loaded.secret_values)
+    for warning in loaded.warnings:
+        OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
+    return loaded
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -192,15 +206,11 @@ def validate(paths: tuple[str, ...], skip_secrets: bool) -> None:
       shcfg validate manifests/
       shcfg validate --skip-secrets manifests/   # pre-commit, without the secrets
     """
-    from reconciler.manifest import ManifestError, check_references, load_manifests
+    from reconciler.audit.policy import check_declared
+    from reconciler.manifest import ManifestError, check_references
 
-    if not paths:
-        raise ShcfgError("no manifest given: pass one or more files or directories")
-    loaded = load_manifests(list(paths), resolve_secrets=not skip_secrets)
-    OUTPUT.redactor.add_all(loaded.secret_values)
-    for warning in loaded.warnings:
-        OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
-    issues = check_references(loaded)
+    loaded = load(paths, resolve_secrets=not skip_secrets)
+    issues = check_references(loaded) + check_declared(loaded)
     if issues:
         raise ManifestError(issues)
     model = loaded.model
@@ -416,6 +426,71 @@ def doctor(
 
     if not run(_connection(ctx, conn), fmt=fmt, probe_backup=probe_backup, record=record):
         sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["low", "medium", "high"]),
+    default="high",
+    show_default=True,
+    help="Exit 2 when a finding at or above this severity exists.",
+)
+@click.option(
+    "--manifests",
+    multiple=True,
+    type=click.Path(),
+    help="Audit these manifests too (alone when no server URL is set); repeatable.",
+)
+@click.option(
+    "--max-admins",
+    type=click.IntRange(0),
+    default=3,
+    show_default=True,
+    help="Technicians a group may grant administration permissions to.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests."
+)
+@connection_options
+@click.pass_context
+@handle_errors
+def audit(
+    ctx: click.Context,
+    fmt: str,
+    fail_on: str,
+    manifests: tuple[str, ...],
+    max_admins: int,
+    concurrency: int,
+    **conn: Any,
+) -> None:
+    """Report security findings of the live server and/or manifests (read-only).
+
+    \b
+    Examples:
+      shcfg audit
+      shcfg audit --format sarif --fail-on high > audit.sarif
+      shcfg audit --manifests manifests/          # the desired state, offline
+    """
+    from reconciler.audit.command import run_audit
+
+    code = run_audit(
+        _connection(ctx, conn),
+        fmt=fmt,
+        fail_on=fail_on,
+        manifests=manifests,
+        max_admins=max_admins,
+        concurrency=concurrency,
+    )
+    if code:
+        sys.exit(code)
 
 
 @cli.command()

@@ -9,12 +9,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from reconciler.audit.findings import render_schema as audit_schema
 from reconciler.manifest.json_schema import render_schema as manifest_schema
 from reconciler.render.schema import render_schema as plan_schema
 
 SCHEMAS: dict[str, Callable[[], str]] = {
     "shcfg-manifest.schema.json": manifest_schema,
     "plan.schema.json": plan_schema,
+    "audit.schema.json": audit_schema,
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.apply import ApplyResult, Notify, apply_plan, new_context, run_backup
+from reconciler.audit.policy import check_plan_policy, read_policy_state, refuse
 from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
 from reconciler.files import check_writable
@@ -133,8 +134,11 @@ def prepare(loaded: LoadedManifest, client: SimpleHelpClient, ui: Ui, options: O
         model = loaded.model
         needed = may_stop_technicians(model) and not options.force
         live, sessions = read(client, loaded, options.concurrency, sessions=needed)
+        policy = read_policy_state(loaded, live, client, concurrency=options.concurrency)
         plan = make_plan(loaded, live, server=client.url, rotate_secrets=options.rotate_secrets)
+        violations = check_plan_policy(loaded, policy, plan)
         ui.show_plan(plan)
+        refuse(violations)
         facts = facts_of(plan, model, sessions)
         check_plan(plan, Protections.of(model), facts, force=options.force)
     return Prepared(plan, client, live, loaded)

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from reconciler.manifest.documents import LIST_KINDS, Document, PathKey
 from reconciler.manifest.issues import Issue, Location
-from reconciler.manifest.models import Ignore, Manifest, Prune, Server
+from reconciler.manifest.models import Ignore, Manifest, Policy, Prune, Server
 
 Locations = dict[tuple[str, str], Location]
 SecretRefs = dict[tuple[str, str, str], str]
@@ -53,7 +53,12 @@ class _Merger:
         self.secret_refs: SecretRefs = {}
         self.lists: dict[str, list[Any]] = {section: [] for section, _, _ in LIST_KINDS}
         self.server: dict[str, Any] = {}
-        self.flags: dict[str, dict[str, tuple[Any, Location]]] = {"prune": {}, "ignore": {}}
+        self.flags: dict[str, dict[str, tuple[Any, Location]]] = {
+            "prune": {},
+            "ignore": {},
+            "policy": {},
+        }
+        self.exceptions: list[Any] = []
 
     def declare(self, key: tuple[str, str], where: Location, what: str) -> bool:
         first = self.locations.get(key)
@@ -73,7 +78,11 @@ class _Merger:
                     self.lists[section].append(item)
                 owners[(section, index)] = (section, ident, None)
         self._add_server(doc, model.server, owners)
-        for section in ("prune", "ignore"):
+        for index, waiver in enumerate(model.policyExceptions):
+            self.exceptions.append(waiver)
+            key = ("policyExceptions", f"{waiver.rule}:{waiver.target}")
+            self.locations.setdefault(key, doc.where(("policyExceptions", index)))
+        for section in ("prune", "ignore", "policy"):
             sub: BaseModel = getattr(model, section)
             for name in sorted(sub.model_fields_set):
                 value = getattr(sub, name)
@@ -133,11 +142,14 @@ class _Merger:
     def result(self) -> Merged:
         prune = Prune(**{name: value for name, (value, _) in self.flags["prune"].items()})
         ignore = Ignore(**{name: value for name, (value, _) in self.flags["ignore"].items()})
+        policy = Policy(**{name: value for name, (value, _) in self.flags["policy"].items()})
         model = Manifest(
             version=1,
             server=Server(**self.server),
             prune=prune,
             ignore=ignore,
+            policy=policy,
+            policyExceptions=self.exceptions,
             **self.lists,
         )
         return Merged(model, self.locations, self.secret_refs)

@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 
+from reconciler.audit.policy_model import Policy, PolicyException
+
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 
@@ -182,6 +184,8 @@ class Manifest(_Model):
     machineGroups: list[MachineGroup] = Field(default_factory=list)
     prune: Prune = Field(default_factory=Prune)
     ignore: Ignore = Field(default_factory=Ignore)
+    policy: Policy = Field(default_factory=Policy)
+    policyExceptions: list[PolicyException] = Field(default_factory=list)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -83,6 +83,8 @@ def test_schema_shape() -> None:
         "machineGroups",
         "prune",
         "ignore",
+        "policy",
+        "policyExceptions",
     }
 
 
