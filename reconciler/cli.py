@@ -350,6 +350,7 @@ def apply(
 ) -> None:
     """Plan, confirm, back up the server configuration, then apply in dependency order."""
     from reconciler.apply import Journal, apply_plan, new_context, run_backup
+    from reconciler.kinds.groups import ids_by_name
     from reconciler.progress import ApplyProgress
     from reconciler.reconcile import make_refresh, secret_lookup
     from reconciler.safety import check_plan
@@ -394,8 +395,7 @@ def apply(
     else:
         run_backup(client, log)
         OUTPUT.print("Configuration backup requested on the server.", err=True)
-    group_ids = {name: int(g["uniqueID"]) for name, g in live["groups"].by_name.items()}
-    context = new_context(client, secret_lookup(loaded), group_ids, concurrency)
+    context = new_context(client, secret_lookup(loaded), ids_by_name(live), concurrency)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -415,7 +415,7 @@ def apply(
             )
     finally:
         signal.signal(signal.SIGINT, previous)
-        context.pool.close()
+        context.pool.shutdown(cancel_futures=True)
         client.close()
     _report(outcome)
 
@@ -468,7 +468,10 @@ def _report(outcome: ApplyResult) -> None:
     "--out", "out_dir", type=click.Path(file_okay=False), default="exported", show_default=True
 )
 @click.option(
-    "--include-machines", is_flag=True, help="Export machine and machine-group properties."
+    "--include-machines/--no-machines",
+    default=True,
+    show_default=True,
+    help="Export machine and machine-group properties.",
 )
 @click.option(
     "--concurrency",
