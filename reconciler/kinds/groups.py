@@ -86,7 +86,9 @@ class Group(ManifestModel):
     ] = None
     sessionSpeedLimitKbps: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "0 = no limit")] = None
     maxFileSize: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "bytes")] = None
-    requestAccessTimeout: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "ms; 0 = none")] = None
+    requestAccessTimeout: Annotated[
+        NonNegativeInt | None, Attr(Role.VALUE, "ms; 0 = no timeout")
+    ] = None
     fpsDelay: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "ms")] = None
     groupSpecificHostname: Annotated[StrictStr | None, Value] = None
     defaultSgServiceName: Annotated[StrictStr | None, Value] = None
@@ -103,7 +105,9 @@ class Group(ManifestModel):
         LdapSettings | None,
         Attr(
             Role.SETTINGS,
-            "only declared keys compared; `memberOfGroups` is a set; label `changes-ldap`",
+            "only declared keys compared; `memberOfGroups` is a set; sent whole (live values "
+            "merged) so a server that replaces the object keeps undeclared keys; label "
+            "`changes-ldap`",
             security=True,
         ),
     ] = None

@@ -38,11 +38,20 @@ class MachineGroup(ManifestModel):
     """A node of the machine group tree; identity: its ``path``."""
 
     path: Annotated[
-        list[NonEmptyStr], Field(min_length=1), Attr(Role.IDENTITY, "identity, shown as `a/b`")
+        list[NonEmptyStr],
+        Field(min_length=1),
+        Attr(
+            Role.IDENTITY,
+            "identity (`a/b` in plans); must exist: the API cannot create one (a warning)",
+        ),
     ]
     properties: Annotated[
         dict[StrictStr, StrictStr] | None,
-        Attr(Role.MAP, "declared keys set; the API cannot remove one (a warning names it)"),
+        Attr(
+            Role.MAP,
+            "map key → string; the API cannot remove a key (a warning names it)",
+            api="machinegroups/properties/set",
+        ),
     ] = None
 
 

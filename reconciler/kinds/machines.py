@@ -37,13 +37,32 @@ class Machine(ManifestModel):
 
     machineID: Annotated[NonEmptyStr, Attr(Role.IDENTITY, "identity; registered by its agent")]
     monitoring: Annotated[
-        StrictBool | None, Attr(Role.VALUE, "batched `machines/set`", api="monitoringEnabled")
+        StrictBool | None,
+        Attr(
+            Role.VALUE,
+            "batched: one `machines/set` per value and 1,000 machines",
+            api="machines/set monitor; read as monitoringEnabled",
+        ),
     ] = None
-    notes: Annotated[StrictStr | None, Attr(Role.VALUE, "sent with warnings, one request")] = None
-    warnings: Annotated[StrictStr | None, Attr(Role.VALUE, "sent with notes, one request")] = None
+    notes: Annotated[
+        StrictStr | None,
+        Attr(
+            Role.VALUE,
+            "sent with warnings (the live value when undeclared)",
+            api="machines/notes/set",
+        ),
+    ] = None
+    warnings: Annotated[
+        StrictStr | None,
+        Attr(Role.VALUE, "erratum 5: `warnings`, not `warning`", api="machines/notes/set"),
+    ] = None
     properties: Annotated[
         dict[StrictStr, StrictStr] | None,
-        Attr(Role.MAP, "declared keys set; undeclared keys removed with `prune.machineProperties`"),
+        Attr(
+            Role.MAP,
+            "map key → string; undeclared keys removed only with `prune.machineProperties`",
+            api="machines/properties/set, remove",
+        ),
     ] = None
     lifecycle: LifecycleAttr = None
 

@@ -45,7 +45,7 @@ class Technician(ManifestModel):
         NonEmptyStr | None, Attr(Role.RENAME, "rename in place: keeps uniqueID and sessions")
     ] = None
     displayName: Annotated[StrictStr | None, Attr(Role.VALUE)] = None
-    emailAddress: Annotated[StrictStr | None, Attr(Role.VALUE, "checked to look like one")] = None
+    emailAddress: Annotated[StrictStr | None, Attr(Role.VALUE, "must look like an address")] = None
     enabled: Annotated[
         StrictBool | None,
         Attr(Role.VALUE, "label `disables-technician` when turned off", security=True),
@@ -55,7 +55,8 @@ class Technician(ManifestModel):
         list[StrictStr] | None,
         Attr(
             Role.REFS,
-            "group names (declared or live), compared as a set; sent as IDs",
+            "group names (declared or live), a set; resolved to IDs at apply time, so a "
+            "technician can join a group created in the same run",
             api="groupIDs",
             security=True,
         ),
@@ -64,7 +65,7 @@ class Technician(ManifestModel):
         SecretStr | None,
         Attr(
             Role.WRITE_ONLY,
-            "set on create, and on every apply only with `--rotate-secrets`",
+            "set on create, and on every apply only with `--rotate-secrets`; label `sets-password`",
             api="technicians/password/set",
             security=True,
         ),
