@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import KindPlan, PlanContext
 from reconciler.kinds.groups import LiveGroups
 from reconciler.manifest import LoadedManifest, load_manifests
+from reconciler.sandbox import Sandbox, SandboxConfig
+from tests.e2e.conftest import TOKEN, Shcfg
 
 Load = Callable[..., LoadedManifest]
 
@@ -58,3 +61,20 @@ def plan_of(
 def group(name: str, unique_id: int, **attrs: Any) -> dict[str, Any]:
     """A live group as groups/list answers it."""
     return {"name": name, "uniqueID": unique_id, **attrs}
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Shcfg]]:
+    """A factory: a sandbox with the given seed, and the CLI pointed at it (e2e tests)."""
+    with contextlib.ExitStack() as stack:
+        count = 0
+
+        def make(seed: dict[str, Any]) -> Shcfg:
+            nonlocal count
+            count += 1
+            server = stack.enter_context(Sandbox(SandboxConfig(token=TOKEN, seed=seed)))
+            work = tmp_path / f"work{count}"
+            work.mkdir()
+            return Shcfg(server, work)
+
+        yield make
