@@ -298,20 +298,38 @@ def create_pairs(kind: Kind, obj: BaseModel) -> list[tuple[str, Any, Any]]:
     return pairs
 
 
+class Lookup(Protocol):
+    """A live object's attributes by manifest name (a dict, or a kind's own record)."""
+
+    def get(self, key: str, /) -> Any: ...
+
+
+@functools.cache
+def _value_roles(
+    model: type[BaseModel], attributes: tuple[str, ...] | None
+) -> tuple[tuple[str, Role], ...]:
+    roles = (Role.VALUE, Role.SET, Role.SETTINGS)
+    declared = attrs_of(model)
+    return tuple((n, declared[n].role) for n in _owned(model, attributes, roles))  # type: ignore[union-attr]
+
+
 def update_pairs(
-    kind: Kind, obj: BaseModel, current: Mapping[str, Any]
+    kind: Kind, obj: BaseModel, current: Lookup
 ) -> tuple[list[tuple[str, Any, Any]], dict[str, Any]]:
     """Declared attributes whose live value differs, and the live settings objects apply
     merges into (a server that replaces a settings object keeps undeclared keys)."""
     pairs: list[tuple[str, Any, Any]] = []
     base: dict[str, Any] = {}
-    for name in compared(kind, Role.VALUE, Role.SET, Role.SETTINGS):
-        want = declared_value(obj, name)
+    for name, role in _value_roles(kind.model, kind.attributes):
+        want = getattr(obj, name)
         if want is None:
             continue
         have = current.get(name)
-        role = attrs_of(kind.model)[name].role  # type: ignore[union-attr]
+        if type(have) is type(want) and have == want:  # the common case, decided cheaply
+            continue
         if role is Role.SETTINGS:
+            if isinstance(want, BaseModel):
+                want = want.model_dump(exclude_none=True)
             have_map = have if isinstance(have, dict) else {}
             changed = nested_changes(have_map, want)
             if changed:

@@ -75,6 +75,10 @@ class LiveMachine:
     properties: dict[str, str]
     groups: tuple[str, ...] = ()
 
+    def get(self, key: str, /) -> Any:
+        """An attribute by its manifest name (what `update_pairs` compares)."""
+        return getattr(self, key, None)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "monitoring": self.monitoring,
@@ -169,7 +173,7 @@ class MachinesKind(Defaults):
                     "(machines are registered by their agents, never created)"
                 )
                 continue
-            pairs = update_pairs(self, machine, current.as_dict())[0]
+            pairs = update_pairs(self, machine, current)[0]
             removed: list[FieldChange] = []
             if machine.properties is not None:
                 for key, value in sorted(machine.properties.items()):
