@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -64,6 +64,11 @@ class Attr:
     @property
     def sensitive(self) -> bool:
         return self.role in (Role.WRITE_ONLY, Role.READABLE_SECRET)
+
+
+def value(note: str = "", **extra: Any) -> Attr:
+    """Shorthand for the commonest declaration: an attribute compared as a value."""
+    return Attr(Role.VALUE, note, **extra)
 
 
 @functools.cache

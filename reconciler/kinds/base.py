@@ -222,6 +222,30 @@ def unique(query: str, what: str, values: Iterable[Any]) -> None:
         seen.add(value)
 
 
+def prune_undeclared(
+    kind: Kind,
+    ctx: PlanContext,
+    live: Mapping[str, Any],
+    claimed: set[str],
+    result: KindPlan,
+    delete: Callable[[str, Any], Change],
+    never: Callable[[Any], str | None] = lambda current: None,
+) -> None:
+    """Live objects no declaration claims: deleted when the kind's `prune` switch is on
+    (unless `never` gives a reason not to), else listed as undeclared; ignored ones are
+    left out of both."""
+    prune = bool(kind.prune and getattr(ctx.manifest.model.prune, kind.prune))
+    for identity, current in sorted(live.items()):
+        if identity in claimed or ctx.ignored(kind.name, identity):
+            continue
+        reason = never(current)
+        if prune and reason is None:
+            result.changes.append(delete(identity, current))
+        else:
+            reason = reason or f"prune.{kind.prune} is off"
+            result.undeclared.append(Undeclared(kind=kind.name, identity=identity, reason=reason))
+
+
 def field_changes(
     ctx: PlanContext,
     kind: str,

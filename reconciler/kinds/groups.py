@@ -17,6 +17,7 @@ from reconciler.kinds.attrs import (
     NonNegativeInt,
     Role,
     fields_with,
+    value,
 )
 from reconciler.kinds.base import (
     ApplyContext,
@@ -28,15 +29,14 @@ from reconciler.kinds.base import (
     ReadContext,
     create_pairs,
     field_changes,
+    prune_undeclared,
     same,
     secret_fields,
     unique,
     update_pairs,
 )
 from reconciler.kinds.exporting import declared_attributes, text, write_only_footer
-from reconciler.plan import Action, Change, FieldChange, Label, Phase, Undeclared, fingerprint
-
-Value = Attr(Role.VALUE)
+from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
 
 
 class LdapSettings(ManifestModel):
@@ -60,6 +60,9 @@ class MfaSettings(ManifestModel):
     emailBody: StrictStr | None = None
 
 
+Count = NonNegativeInt | None
+
+
 class Group(ManifestModel):
     """A technician group; identity: ``name``."""
 
@@ -70,28 +73,18 @@ class Group(ManifestModel):
     ] = None
     allowAnonymousLogins: Annotated[
         StrictBool | None,
-        Attr(Role.VALUE, "label `enables-anonymous-logins` when turned on", security=True),
+        value("label `enables-anonymous-logins` when turned on", security=True),
     ] = None
-    max_groupShSessions: Annotated[
-        NonNegativeInt | None, Attr(Role.VALUE, "support sessions of the group")
-    ] = None
-    max_groupSgSessions: Annotated[
-        NonNegativeInt | None, Attr(Role.VALUE, "access sessions of the group")
-    ] = None
-    max_userShSessions: Annotated[
-        NonNegativeInt | None, Attr(Role.VALUE, "support sessions per technician")
-    ] = None
-    max_userSgSessions: Annotated[
-        NonNegativeInt | None, Attr(Role.VALUE, "access sessions per technician (erratum 2)")
-    ] = None
-    sessionSpeedLimitKbps: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "0 = no limit")] = None
-    maxFileSize: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "bytes")] = None
-    requestAccessTimeout: Annotated[
-        NonNegativeInt | None, Attr(Role.VALUE, "ms; 0 = no timeout")
-    ] = None
-    fpsDelay: Annotated[NonNegativeInt | None, Attr(Role.VALUE, "ms")] = None
-    groupSpecificHostname: Annotated[StrictStr | None, Value] = None
-    defaultSgServiceName: Annotated[StrictStr | None, Value] = None
+    max_groupShSessions: Annotated[Count, value("support sessions of the group")] = None
+    max_groupSgSessions: Annotated[Count, value("access sessions of the group")] = None
+    max_userShSessions: Annotated[Count, value("support sessions per technician")] = None
+    max_userSgSessions: Annotated[Count, value("access sessions per technician (erratum 2)")] = None
+    sessionSpeedLimitKbps: Annotated[Count, value("0 = no limit")] = None
+    maxFileSize: Annotated[Count, value("bytes")] = None
+    requestAccessTimeout: Annotated[Count, value("ms; 0 = no timeout")] = None
+    fpsDelay: Annotated[Count, value("ms")] = None
+    groupSpecificHostname: Annotated[StrictStr | None, value()] = None
+    defaultSgServiceName: Annotated[StrictStr | None, value()] = None
     videoPassword: Annotated[
         SecretStr | None,
         Attr(
@@ -223,17 +216,12 @@ class GroupsKind(Defaults):
         """Permission names the server does not know: refused before any write."""
         known = ctx.live[self.name].permission_names
         found = []
-        for group in ctx.manifest.model.groups:
-            for perm in sorted(group.permissions or {}) if known else ():
-                if perm not in known:
-                    close = difflib.get_close_matches(perm, sorted(known), n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    found.append(
-                        (
-                            (self.section, group.name),
-                            f"group {group.name!r}: unknown permission {perm!r}{hint}",
-                        )
-                    )
+        for group in ctx.manifest.model.groups if known else ():
+            for perm in sorted(set(group.permissions or {}) - known):
+                close = difflib.get_close_matches(perm, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                message = f"group {group.name!r}: unknown permission {perm!r}{hint}"
+                found.append(((self.section, group.name), message))
         return found
 
     def plan(self, ctx: PlanContext) -> KindPlan:
@@ -249,26 +237,20 @@ class GroupsKind(Defaults):
             change = self._update(ctx, group, current, live, rename_from)
             if change is not None:
                 result.changes.append(change)
-        prune = ctx.manifest.model.prune.groups
-        for name, current in sorted(live.by_name.items()):
-            if name in claimed or ctx.ignored(self.name, name):
-                continue
-            if prune:
-                result.changes.append(
-                    Change(
-                        action=Action.DELETE,
-                        kind=self.name,
-                        identity=name,
-                        phase=Phase.DELETE_GROUPS,
-                        live_id=int(current["uniqueID"]),
-                        fingerprint=fingerprint(self.snapshot(name, live)),
-                    )
-                )
-            else:
-                result.undeclared.append(
-                    Undeclared(kind=self.name, identity=name, reason="prune.groups is off")
-                )
+        prune_undeclared(
+            self, ctx, live.by_name, claimed, result, lambda n, c: self._delete(n, c, live)
+        )
         return result
+
+    def _delete(self, name: str, current: dict[str, Any], live: LiveGroups) -> Change:
+        return Change(
+            action=Action.DELETE,
+            kind=self.name,
+            identity=name,
+            phase=Phase.DELETE_GROUPS,
+            live_id=int(current["uniqueID"]),
+            fingerprint=fingerprint(self.snapshot(name, live)),
+        )
 
     @staticmethod
     def _match(group: Group, live: LiveGroups) -> tuple[dict[str, Any] | None, str | None]:

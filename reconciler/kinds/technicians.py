@@ -16,6 +16,7 @@ from reconciler.kinds.attrs import (
     Role,
     fields_with,
     no_duplicates,
+    value,
 )
 from reconciler.kinds.base import (
     ApplyContext,
@@ -27,6 +28,7 @@ from reconciler.kinds.base import (
     ReadContext,
     create_pairs,
     field_changes,
+    prune_undeclared,
     same,
     secret_fields,
     unique,
@@ -34,7 +36,7 @@ from reconciler.kinds.base import (
 )
 from reconciler.kinds.exporting import declared_attributes, text, write_only_footer
 from reconciler.kinds.groups import names_by_id
-from reconciler.plan import Action, Change, FieldChange, Label, Phase, Undeclared, fingerprint
+from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
 
 
 class Technician(ManifestModel):
@@ -44,13 +46,13 @@ class Technician(ManifestModel):
     renamedFrom: Annotated[
         NonEmptyStr | None, Attr(Role.RENAME, "rename in place: keeps uniqueID and sessions")
     ] = None
-    displayName: Annotated[StrictStr | None, Attr(Role.VALUE)] = None
-    emailAddress: Annotated[StrictStr | None, Attr(Role.VALUE, "must look like an address")] = None
+    displayName: Annotated[StrictStr | None, value()] = None
+    emailAddress: Annotated[StrictStr | None, value("must look like an address")] = None
     enabled: Annotated[
         StrictBool | None,
-        Attr(Role.VALUE, "label `disables-technician` when turned off", security=True),
+        value("label `disables-technician` when turned off", security=True),
     ] = None
-    allowLocallyAuthenticatedLogins: Annotated[StrictBool | None, Attr(Role.VALUE)] = None
+    allowLocallyAuthenticatedLogins: Annotated[StrictBool | None, value()] = None
     groups: Annotated[
         list[StrictStr] | None,
         Attr(
@@ -125,33 +127,19 @@ class TechniciansKind(Defaults):
             change = self._update(ctx, tech, current, names, rename_from)
             if change is not None:
                 result.changes.append(change)
-        prune = ctx.manifest.model.prune.technicians
-        for username, current in sorted(live.items()):
-            if username in claimed or ctx.ignored(self.name, username):
-                continue
-            protected = next((f for f in PROTECTED_FLAGS if current.get(f) is True), None)
-            if prune and protected is None:
-                result.changes.append(
-                    Change(
-                        action=Action.DELETE,
-                        kind=self.name,
-                        identity=username,
-                        phase=Phase.DELETE_TECHNICIANS,
-                        live_id=int(current["uniqueID"]),
-                        labels=(Label.DELETES_TECHNICIAN,),
-                        fingerprint=fingerprint(current),
-                    )
-                )
-            else:
-                reason = (
-                    f"{protected} accounts are never pruned"
-                    if protected
-                    else "prune.technicians is off"
-                )
-                result.undeclared.append(
-                    Undeclared(kind=self.name, identity=username, reason=reason)
-                )
+        prune_undeclared(self, ctx, live, claimed, result, self._delete, _never_pruned)
         return result
+
+    def _delete(self, username: str, current: dict[str, Any]) -> Change:
+        return Change(
+            action=Action.DELETE,
+            kind=self.name,
+            identity=username,
+            phase=Phase.DELETE_TECHNICIANS,
+            live_id=int(current["uniqueID"]),
+            labels=(Label.DELETES_TECHNICIAN,),
+            fingerprint=fingerprint(current),
+        )
 
     def _create(self, ctx: PlanContext, tech: Technician) -> Change:
         pairs = create_pairs(self, tech)
@@ -249,6 +237,11 @@ class TechniciansKind(Defaults):
             password = change.field("password")
             if password is not None:
                 ctx.client.technicians_password_set(unique_id, ctx.value(change, password))
+
+
+def _never_pruned(current: dict[str, Any]) -> str | None:
+    flag = next((f for f in PROTECTED_FLAGS if current.get(f) is True), None)
+    return f"{flag} accounts are never pruned" if flag else None
 
 
 def _match(
