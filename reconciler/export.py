@@ -28,7 +28,7 @@ from reconciler import __version__
 from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import EnvNames
+from reconciler.kinds.exporting import EnvNames
 from reconciler.manifest.models import Manifest
 from reconciler.reconcile import read_live
 

@@ -15,7 +15,7 @@ from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.attrs import Role, fields_with
-from reconciler.kinds.base import PlanContext, ReadContext
+from reconciler.kinds.base import PlanContext, ReadContext, compared
 from reconciler.manifest import Issue, LoadedManifest, Manifest, ManifestError, check_references
 from reconciler.plan import Action, Change, Plan, fingerprint
 
@@ -176,14 +176,15 @@ def make_refresh(
         live = read_live(client, manifest, concurrency=concurrency)
         fresh_plan = make_plan(manifest, live, server=plan.server, rotate_secrets=rotate_secrets)
         fresh = next((c for c in fresh_plan.changes if c.key == change.key), None)
-        owed = [f for f in change.fields if f.path == "password"]
+        write_only = compared(REGISTRY[change.kind], Role.WRITE_ONLY)
+        owed = [f for f in change.fields if f.path in write_only]
         if change.action is not Action.CREATE or not owed:
             return fresh
         if fresh is not None and fresh.action is Action.CREATE:
             return fresh
         live_id = REGISTRY[change.kind].live_id(change.identity, live[change.kind])
         base = fresh or change.model_copy(update={"action": Action.UPDATE, "fields": ()})
-        kept = tuple(f for f in base.fields if f.path != "password")
+        kept = tuple(f for f in base.fields if f.path not in write_only)
         return base.model_copy(
             update={"action": Action.UPDATE, "live_id": live_id, "fields": (*kept, *owed)}
         )

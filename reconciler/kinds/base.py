@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from deepdiff import DeepDiff
 from pydantic import BaseModel, SecretStr
 
 from reconciler.errors import ShcfgError
 from reconciler.kinds.attrs import Role, attrs_of, fields_with
+from reconciler.kinds.exporting import EnvNames, ExportPart
 from reconciler.plan import Change, FieldChange, Phase, Undeclared
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from reconciler.client.api import SimpleHelpClient
@@ -117,32 +119,6 @@ class ApplyContext:
                 self.group_ids[name] = unique_id
 
 
-@dataclass
-class ExportPart:
-    """A kind's share of one exported manifest file (`section` of the manifest)."""
-
-    data: Any
-    header: list[str] = field(default_factory=list)
-    footer: list[str] = field(default_factory=list)
-    placeholders: list[str] = field(default_factory=list)
-
-
-class EnvNames:
-    """Environment variable names for exported secrets: unique, valid, from identities."""
-
-    def __init__(self) -> None:
-        self._taken: set[str] = set()
-
-    def make(self, kind: str, identity: str, attribute: str) -> str:
-        slug = re.sub(r"[^A-Z0-9]+", "_", identity.upper()).strip("_") or "X"
-        base = f"SHCFG_{kind}_{slug}_{attribute}"
-        name, n = base, 2
-        while name in self._taken:
-            name, n = f"{base}_{n}", n + 1
-        self._taken.add(name)
-        return name
-
-
 class Kind(Protocol):
     """A resource kind: one module in reconciler.kinds plus a line in REGISTRY.
 
@@ -220,6 +196,18 @@ def unique(query: str, what: str, values: Iterable[Any]) -> None:
         if value in seen:
             raise ShcfgError(f"{query}: the server returned two {what} {value!r}")
         seen.add(value)
+
+
+def match(
+    live: Mapping[str, T], identity: str, renamed_from: str | None
+) -> tuple[T | None, str | None]:
+    """The live object a declaration names, by its identity or else by the identity it
+    had before a rename; and that former identity when it is a rename."""
+    if identity in live:
+        return live[identity], None
+    if renamed_from and renamed_from in live:
+        return live[renamed_from], renamed_from
+    return None, None
 
 
 def prune_undeclared(

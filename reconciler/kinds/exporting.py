@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import re
 import typing
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from reconciler.kinds.attrs import Role, fields_with
+
+
+@dataclass
+class ExportPart:
+    """A kind's share of one exported manifest file (`section` of the manifest)."""
+
+    data: Any
+    header: list[str] = field(default_factory=list)
+    footer: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+
+
+class EnvNames:
+    """Environment variable names for exported secrets: unique, valid, from identities."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def make(self, kind: str, identity: str, attribute: str) -> str:
+        slug = re.sub(r"[^A-Z0-9]+", "_", identity.upper()).strip("_") or "X"
+        base = f"SHCFG_{kind}_{slug}_{attribute}"
+        name, n = base, 2
+        while name in self._taken:
+            name, n = f"{base}_{n}", n + 1
+        self._taken.add(name)
+        return name
 
 
 def text(value: str) -> str:

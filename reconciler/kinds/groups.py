@@ -22,20 +22,25 @@ from reconciler.kinds.attrs import (
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
-    EnvNames,
-    ExportPart,
     KindPlan,
     PlanContext,
     ReadContext,
     create_pairs,
     field_changes,
+    match,
     prune_undeclared,
     same,
     secret_fields,
     unique,
     update_pairs,
 )
-from reconciler.kinds.exporting import declared_attributes, text, write_only_footer
+from reconciler.kinds.exporting import (
+    EnvNames,
+    ExportPart,
+    declared_attributes,
+    text,
+    write_only_footer,
+)
 from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
 
 
@@ -229,7 +234,7 @@ class GroupsKind(Defaults):
         result = KindPlan(live_count=len(live.by_name))
         claimed: set[str] = set()
         for group in ctx.manifest.model.groups:
-            current, rename_from = self._match(group, live)
+            current, rename_from = match(live.by_name, group.name, group.renamedFrom)
             if current is None:
                 result.changes.append(self._create(ctx, group))
                 continue
@@ -251,14 +256,6 @@ class GroupsKind(Defaults):
             live_id=int(current["uniqueID"]),
             fingerprint=fingerprint(self.snapshot(name, live)),
         )
-
-    @staticmethod
-    def _match(group: Group, live: LiveGroups) -> tuple[dict[str, Any] | None, str | None]:
-        if group.name in live.by_name:
-            return live.by_name[group.name], None
-        if group.renamedFrom and group.renamedFrom in live.by_name:
-            return live.by_name[group.renamedFrom], group.renamedFrom
-        return None, None
 
     def _create(self, ctx: PlanContext, group: Group) -> Change:
         pairs = create_pairs(self, group)
@@ -321,7 +318,6 @@ class GroupsKind(Defaults):
         for name, data in sorted(groups.by_name.items()):
             item: dict[str, Any] = {"name": text(name)}
             item.update(declared_attributes(Group, data))
-            item.pop("videoPassword", None)
             perms = groups.permissions.get(int(data["uniqueID"]), {})
             item["permissions"] = dict(sorted(perms.items()))
             if data.get("videoPassword"):

@@ -20,14 +20,12 @@ from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Role
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
-    EnvNames,
-    ExportPart,
     KindPlan,
     PlanContext,
     ReadContext,
     field_changes,
 )
-from reconciler.kinds.exporting import text
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.kinds.machines import listed
 from reconciler.plan import Action, Change, Phase, fingerprint
 

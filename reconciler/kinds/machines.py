@@ -16,8 +16,6 @@ from reconciler.kinds.attrs import Attr, LifecycleAttr, ManifestModel, NonEmptyS
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
-    EnvNames,
-    ExportPart,
     KindPlan,
     PlanContext,
     ReadContext,
@@ -25,7 +23,7 @@ from reconciler.kinds.base import (
     unique,
     update_pairs,
 )
-from reconciler.kinds.exporting import text
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.plan import Action, Change, FieldChange, Phase, fingerprint
 
 #: Machines per notes/properties read and per machines/set (docs/kinds/machines.md).

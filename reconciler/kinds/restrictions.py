@@ -8,13 +8,11 @@ from typing import Any
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
-    EnvNames,
-    ExportPart,
     KindPlan,
     PlanContext,
     ReadContext,
 )
-from reconciler.kinds.exporting import text
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.kinds.server import Server
 from reconciler.plan import Action, Change, Label, Phase, Undeclared, fingerprint
 

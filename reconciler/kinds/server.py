@@ -16,14 +16,12 @@ from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Role, no_du
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
-    EnvNames,
-    ExportPart,
     KindPlan,
     PlanContext,
     ReadContext,
     field_changes,
 )
-from reconciler.kinds.exporting import text
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.plan import Action, Change, Phase, fingerprint
 
 IDENTITY = "hostname"

@@ -21,20 +21,25 @@ from reconciler.kinds.attrs import (
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
-    EnvNames,
-    ExportPart,
     KindPlan,
     PlanContext,
     ReadContext,
     create_pairs,
     field_changes,
+    match,
     prune_undeclared,
     same,
     secret_fields,
     unique,
     update_pairs,
 )
-from reconciler.kinds.exporting import declared_attributes, text, write_only_footer
+from reconciler.kinds.exporting import (
+    EnvNames,
+    ExportPart,
+    declared_attributes,
+    text,
+    write_only_footer,
+)
 from reconciler.kinds.groups import names_by_id
 from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
 
@@ -119,7 +124,7 @@ class TechniciansKind(Defaults):
         result = KindPlan(live_count=len(live))
         claimed: set[str] = set()
         for tech in ctx.manifest.model.technicians:
-            current, rename_from = _match(tech, live)
+            current, rename_from = match(live, tech.username, tech.renamedFrom)
             if current is None:
                 result.changes.append(self._create(ctx, tech))
                 continue
@@ -242,16 +247,6 @@ class TechniciansKind(Defaults):
 def _never_pruned(current: dict[str, Any]) -> str | None:
     flag = next((f for f in PROTECTED_FLAGS if current.get(f) is True), None)
     return f"{flag} accounts are never pruned" if flag else None
-
-
-def _match(
-    tech: Technician, live: dict[str, dict[str, Any]]
-) -> tuple[dict[str, Any] | None, str | None]:
-    if tech.username in live:
-        return live[tech.username], None
-    if tech.renamedFrom and tech.renamedFrom in live:
-        return live[tech.renamedFrom], tech.renamedFrom
-    return None, None
 
 
 def _attributes(change: Change, ctx: ApplyContext) -> dict[str, Any]:
