@@ -145,6 +145,10 @@ class Group(ManifestModel):
 
 
 SETTINGS = fields_with(Group, Role.SETTINGS)
+#: Not sent with groups/new or groups/set: own queries (permissions, password), or the name.
+_SENT_APART = fields_with(Group, Role.IDENTITY, Role.MAP, Role.WRITE_ONLY)
+#: Readable secrets: never compared with what groups/get answers right after a create.
+_READABLE_SECRETS = fields_with(Group, Role.READABLE_SECRET)
 
 
 @dataclass
@@ -348,7 +352,9 @@ class GroupsKind(Defaults):
         ctx.learn_group(change.identity, created.uniqueID)
         have = created.model_dump(mode="json", exclude_none=True)
         missed = {
-            k: v for k, v in attrs.items() if k != "videoPassword" and not same(have.get(k), v)
+            k: v
+            for k, v in attrs.items()
+            if k not in _READABLE_SECRETS and not same(have.get(k), v)
         }
         if missed:
             ctx.client.groups_set(created.uniqueID, missed)
@@ -382,7 +388,7 @@ def _attributes(change: Change, ctx: ApplyContext) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     for fc in change.fields:
         head, _, sub = fc.path.partition(".")
-        if head in ("permissions", "password", "name"):
+        if head in _SENT_APART:
             continue
         if head in SETTINGS and sub:
             nested = attrs.setdefault(head, dict(change.base.get(head, {})))
