@@ -56,7 +56,7 @@ def export_manifests(
     kinds = [k for k in REGISTRY if include_machines or k not in MACHINE_KINDS]
     live = read_live(client, None, concurrency=concurrency, everything=True, kinds=kinds)
     documents, placeholders = build_documents(live, kinds)
-    _check(documents)
+    check_documents(documents)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -97,17 +97,17 @@ def build_documents(
     return documents, placeholders
 
 
-def _check(documents: dict[str, Document]) -> None:
+def check_documents(documents: dict[str, Document]) -> None:
     """Refuse to write manifests that shcfg itself would reject."""
-    for kind, doc in documents.items():
+    for name, doc in documents.items():
         try:
             Manifest.model_validate(doc.data)
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
             where = ".".join(str(p) for p in first["loc"])
             raise ShcfgError(
-                f"export: the server's {kind} cannot be expressed as a manifest: "
-                f"{where}: {first['msg']}"
+                f"export: {name}: the server's configuration cannot be expressed as a "
+                f"manifest: {where}: {first['msg']}"
             ) from None
 
 
