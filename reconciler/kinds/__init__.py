@@ -22,11 +22,11 @@ REGISTRY: dict[str, Kind] = {
 }
 
 
-def list_sections() -> list[tuple[str, str]]:
-    """(manifest section, identity attribute) of every kind declared as a list of objects,
-    in REGISTRY order (the loader keys merged objects by these)."""
+def list_sections() -> list[tuple[str, str, str]]:
+    """(manifest section, identity attribute, noun) of every kind declared as a list of
+    objects, in REGISTRY order (the loader keys and names merged objects by these)."""
     return [
-        (kind.section, fields_with(kind.model, Role.IDENTITY)[0])
+        (kind.section, fields_with(kind.model, Role.IDENTITY)[0], kind.noun)
         for kind in REGISTRY.values()
         if fields_with(kind.model, Role.IDENTITY)
     ]

@@ -123,16 +123,19 @@ class Kind(Protocol):
     """A resource kind: one module in reconciler.kinds plus a line in REGISTRY.
 
     Declared once, read by the manifest root model, export, docs and the apply order:
-    `section` (manifest key), `model` (its manifest model, fields declared with `Attr`),
-    `attributes` (the model's fields this kind compares; None: all of them), `phase`
-    (apply order of creates and updates), `depends_on` (kinds applied before it),
-    `batched` (apply gets a whole level at once and fans out itself), `prune` (the
-    `prune` switch that deletes undeclared objects, if any), `ignorable` (an `ignore`
-    list exists), `export_file` (where export writes it; kinds sharing a section share it).
+    `noun` (one object, in messages), `section` (manifest key), `model` (its manifest
+    model, fields declared with `Attr`), `attributes` (the model's fields this kind
+    compares; None: all of them), `phase` (apply order of creates and updates),
+    `depends_on` (kinds applied before it), `batched` (apply gets a whole level at once
+    and fans out itself), `prune` (the `prune` switch that deletes undeclared objects, if
+    any), `ignorable` (an `ignore` list exists), `export_file` (where export writes it;
+    kinds sharing a section share it).
     """
 
     @property
     def name(self) -> str: ...
+    @property
+    def noun(self) -> str: ...
     @property
     def section(self) -> str: ...
     @property

@@ -178,6 +178,7 @@ def names_by_id(live: Mapping[str, Any], declared: Sequence[Group] = ()) -> dict
 
 class GroupsKind(Defaults):
     name = "groups"
+    noun = "group"
     section = "groups"
     model = Group
     attributes = None

@@ -59,6 +59,7 @@ def identity(path: Sequence[str]) -> str:
 
 class MachineGroupsKind(Defaults):
     name = "machineGroups"
+    noun = "machine group"
     section = "machineGroups"
     model = MachineGroup
     attributes = None

@@ -103,6 +103,7 @@ def listed(ctx: ReadContext) -> list[dict[str, Any]]:
 
 class MachinesKind(Defaults):
     name = "machines"
+    noun = "machine"
     section = "machines"
     model = Machine
     attributes = None

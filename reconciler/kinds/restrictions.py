@@ -19,6 +19,7 @@ from reconciler.plan import Action, Change, Label, Phase, Undeclared, fingerprin
 
 class RestrictionsKind(Defaults):
     name = "techRestrictions"
+    noun = "tech restriction"
     section = "server"
     model = Server
     attributes = ("techRestrictions",)

@@ -65,6 +65,7 @@ class Server(ManifestModel):
 
 class ServerKind(Defaults):
     name = "server"
+    noun = "server hostname"
     section = "server"
     model = Server
     attributes = ("hostname",)

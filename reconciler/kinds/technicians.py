@@ -92,6 +92,7 @@ PROTECTED_FLAGS = ("isAnonymous", "appProfilesUser")
 
 class TechniciansKind(Defaults):
     name = "technicians"
+    noun = "technician"
     section = "technicians"
     model = Technician
     attributes = None

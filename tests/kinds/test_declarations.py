@@ -100,8 +100,11 @@ def test_the_manifest_root_has_exactly_the_kinds_sections() -> None:
         assert kind.model.__name__ in annotation
     assert set(Prune.model_fields) == {k.prune for k in REGISTRY.values() if k.prune}
     assert set(Ignore.model_fields) == {k.name for k in REGISTRY.values() if k.ignorable}
-    assert [s for s, _ in list_sections()] == [
-        k.section for k in REGISTRY.values() if fields_with(k.model, Role.IDENTITY)
+    assert list_sections() == [
+        ("groups", "name", "group"),
+        ("technicians", "username", "technician"),
+        ("machines", "machineID", "machine"),
+        ("machineGroups", "path", "machine group"),
     ]
 
 
