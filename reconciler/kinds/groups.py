@@ -194,9 +194,7 @@ class GroupsKind(Defaults):
         unique("groups/list", "groups with uniqueID", (g.uniqueID for g in listed))
         unique("groups/list", "groups named", (g.name for g in listed))
         by_name = {g.name: g.model_dump(mode="json", exclude_none=True) for g in listed}
-        wanted: list[int] = []
-        if ctx.everything:
-            wanted = [int(g["uniqueID"]) for g in by_name.values()]
+        wanted = [int(g["uniqueID"]) for g in by_name.values()] if ctx.everything else []
         declared = [g for g in ctx.model.groups if g.permissions is not None]
         for group in declared:
             live = by_name.get(group.name) or by_name.get(group.renamedFrom or "")
@@ -218,9 +216,8 @@ class GroupsKind(Defaults):
 
     def snapshot(self, identity: str, live: LiveGroups) -> Any:
         group = live.by_name.get(identity)
-        if group is None:
-            return None
-        return {"group": group, "permissions": live.permissions.get(int(group["uniqueID"]))}
+        perms = None if group is None else live.permissions.get(int(group["uniqueID"]))
+        return None if group is None else {"group": group, "permissions": perms}
 
     def problems(self, ctx: PlanContext) -> list[tuple[tuple[str, str], str]]:
         """Permission names the server does not know: refused before any write."""
