@@ -1,19 +1,21 @@
 """The manifest root model: the YAML shape users write (see docs/manifest.md).
 
 Each section's model is declared by its kind (`reconciler/kinds/*.py`, fields annotated
-with `Attr`); this module only assembles them. Field names are the API's own camelCase.
-``None`` means "not declared: leave the live value alone"; only identities are required.
-Types are strict so that YAML ``"yes"`` is not a boolean and ``true`` is not an integer.
-`tests/kinds/test_declarations.py` checks that the root's sections, `prune` switches and
-`ignore` lists are exactly those the kinds in REGISTRY declare.
+with `Attr`); this module only assembles them. `Prune` and `Ignore` are built from the
+kinds' `prune` and `ignorable` declarations; the root lists its sections by hand so that
+the loader and mypy see them typed (a test checks they are exactly the kinds' sections).
+Field names are the API's own camelCase. ``None`` means "not declared: leave the live
+value alone"; only identities are required. Types are strict so that YAML ``"yes"`` is
+not a boolean and ``true`` is not an integer.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, StrictBool, StrictStr, field_validator
+from pydantic import Field, StrictBool, StrictStr, create_model, field_validator
 
+from reconciler.kinds import REGISTRY
 from reconciler.kinds.attrs import Lifecycle, ManifestModel
 from reconciler.kinds.groups import Group, LdapSettings, MfaSettings
 from reconciler.kinds.machinegroups import MachineGroup
@@ -36,22 +38,36 @@ __all__ = [
 ]
 
 
-class Prune(ManifestModel):
-    """Which kinds of absent objects may be deleted; all off by default."""
+class _Switches(ManifestModel):
+    """What mypy sees of `Prune` and `Ignore`: their fields come from the kinds."""
 
-    technicians: StrictBool = False
-    groups: StrictBool = False
-    techRestrictions: StrictBool = False
-    machineProperties: StrictBool = False
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
 
 
-class Ignore(ManifestModel):
-    """fnmatch globs of objects never changed nor pruned (machine groups match "a/b")."""
+def _from_kinds(name: str, doc: str, fields: dict[str, Any]) -> type[ManifestModel]:
+    return create_model(name, __base__=ManifestModel, __doc__=doc, **fields)
 
-    technicians: list[StrictStr] = Field(default_factory=list)
-    groups: list[StrictStr] = Field(default_factory=list)
-    machines: list[StrictStr] = Field(default_factory=list)
-    machineGroups: list[StrictStr] = Field(default_factory=list)
+
+if TYPE_CHECKING:
+    Prune = _Switches
+    Ignore = _Switches
+else:
+    Prune = _from_kinds(
+        "Prune",
+        "Which kinds of absent objects may be deleted; all off by default.",
+        {k.prune: (StrictBool, False) for k in REGISTRY.values() if k.prune},
+    )
+    Ignore = _from_kinds(
+        "Ignore",
+        'fnmatch globs of objects never changed nor pruned (machine groups match "a/b").',
+        {
+            k.name: (list[StrictStr], Field(default_factory=list))
+            for k in REGISTRY.values()
+            if k.ignorable
+        },
+    )
 
 
 class Manifest(ManifestModel):
