@@ -18,6 +18,7 @@ from typing import Any
 from bench.floor import read_floor, write_floor
 from reconciler.apply import Journal, apply_plan, new_context, run_backup
 from reconciler.client.api import SimpleHelpClient
+from reconciler.kinds.groups import ids_by_name
 from reconciler.manifest import load_manifests
 from reconciler.reconcile import make_plan, secret_lookup
 from reconciler.safety import Protections, check_plan, facts_of, may_stop_technicians
@@ -50,12 +51,11 @@ def run(manifests: Path, url: str, mode: str, concurrency: int) -> dict[str, Any
     floor = read_floor(loaded, live)
     applied = 0
     if mode == "apply" and plan.has_changes:
-        group_ids = {name: int(g["uniqueID"]) for name, g in live["groups"].by_name.items()}
-        ctx = new_context(client, secret_lookup(loaded), group_ids, concurrency)
+        ctx = new_context(client, secret_lookup(loaded), ids_by_name(live), concurrency)
         journal = Journal(None)
         run_backup(client, journal)
         result = apply_plan(plan, ctx, journal=journal, stop=threading.Event())
-        ctx.pool.close()
+        ctx.pool.shutdown()
         if not result.ok:
             raise SystemExit(f"apply failed: {result.failed[:1]}")
         applied = len(result.applied)

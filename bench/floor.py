@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reconciler.kinds import REGISTRY
 from reconciler.kinds.machines import BATCH
 from reconciler.manifest import LoadedManifest
 from reconciler.plan import Action, Plan
@@ -22,12 +23,11 @@ def read_floor(manifest: LoadedManifest, live: dict[str, Any]) -> Counter[str]:
     """Requests a plan needs: one list per kind, batched machine reads, per-group reads."""
     model = manifest.model
     floor: Counter[str] = Counter({"technicians/list": 1, "groups/list": 1})
-    groups = live["groups"].by_name
-    floor["groups/permissions/get"] = sum(
-        1
-        for g in model.groups
-        if g.permissions is not None and (g.name in groups or (g.renamedFrom or "") in groups)
-    )
+    groups = REGISTRY["groups"].identities(live["groups"])
+    with_permissions = [g for g in model.groups if g.permissions is not None]
+    present = sum(1 for g in with_permissions if {g.name, g.renamedFrom or ""} & groups)
+    # Only new groups declare permissions: one existing group's answer names them all.
+    floor["groups/permissions/get"] = present or int(bool(with_permissions and groups))
     if model.server.hostname is not None:
         floor["server/hostname/get"] = 1
     if model.server.techRestrictions is not None:

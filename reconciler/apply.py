@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from reconciler.client.errors import ApiError
 from reconciler.errors import ShcfgError
 from reconciler.journal import Journal
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import ApplyContext, Pool
+from reconciler.kinds.base import ApplyContext
 from reconciler.plan import Change, Plan
 
 Refresh = Callable[[Change], Change | None]
@@ -138,10 +139,10 @@ def apply_plan(
     for level in levels(pending):
         if stop.is_set():
             break
-        batched = getattr(REGISTRY[level[0].kind], "batched", False)
+        batched = REGISTRY[level[0].kind].batched
         units = [level] if batched else [[c] for c in level]
         # A batched kind fans out in the pool itself, so it runs here, not inside the pool.
-        outcomes = [run_unit(level)] if batched else ctx.pool.map(run_unit, units)
+        outcomes = [run_unit(level)] if batched else list(ctx.pool.map(run_unit, units))
         for unit, error in zip(units, outcomes, strict=True):
             for change in unit:
                 if error is NOT_STARTED:
@@ -175,4 +176,6 @@ def new_context(
     group_ids: dict[str, int],
     concurrency: int,
 ) -> ApplyContext:
-    return ApplyContext(client=client, secrets=secrets, group_ids=group_ids, pool=Pool(concurrency))
+    return ApplyContext(
+        client=client, secrets=secrets, group_ids=group_ids, pool=ThreadPoolExecutor(concurrency)
+    )

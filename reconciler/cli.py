@@ -354,7 +354,10 @@ def apply(
     "--out", "out_dir", type=click.Path(file_okay=False), default="exported", show_default=True
 )
 @click.option(
-    "--include-machines", is_flag=True, help="Export machine and machine-group properties."
+    "--include-machines/--no-machines",
+    default=True,
+    show_default=True,
+    help="Export machine and machine-group properties.",
 )
 @click.option(
     "--concurrency",
@@ -372,8 +375,9 @@ def export(
     """Write the live configuration as manifests (secrets become ${env:...} placeholders).
 
     \b
-    Example:
-      shcfg export --out exported --include-machines
+    Examples:
+      shcfg export --out exported/
+      shcfg export --out exported/ --no-machines   # people and groups only
     """
     from reconciler.export import export_manifests
     from reconciler.files import check_directory

@@ -22,6 +22,7 @@ from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
 from reconciler.files import check_writable
 from reconciler.journal import Journal, owed_secrets
+from reconciler.kinds.groups import ids_by_name
 from reconciler.lock import ServerLock
 from reconciler.manifest import LoadedManifest, load_manifests
 from reconciler.plan import Plan
@@ -263,8 +264,7 @@ def execute(
         else:
             ui.warn("--no-backup: the server configuration is NOT backed up before changes.")
             log.write("backup", outcome="skipped")
-        groups = prepared.live["groups"].by_name
-        group_ids = {name: int(g["uniqueID"]) for name, g in groups.items()}
+        group_ids = ids_by_name(prepared.live)
         secrets = secret_lookup(loaded) if loaded is not None else _no_secrets
         context = new_context(client, secrets, group_ids, options.concurrency)
         refresh = None
@@ -278,6 +278,6 @@ def execute(
                     plan, context, journal=log, refresh=refresh, notify=notify, stop=stop
                 )
         finally:
-            context.pool.close()
+            context.pool.shutdown(cancel_futures=True)
     finally:
         client.close()

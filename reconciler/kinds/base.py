@@ -1,134 +1,69 @@
-"""What every resource kind provides, and the contexts it works in."""
+"""What every resource kind declares and provides, and the contexts it works in.
+
+A kind is one module: its manifest model (each field declared with an `Attr`, see
+`kinds/attrs.py`), a class that satisfies `Kind`, and one line in `REGISTRY`.
+"""
 
 from __future__ import annotations
 
-import atexit
 import fnmatch
 import functools
-import heapq
-import itertools
 import threading
-import weakref
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from deepdiff import DeepDiff
+from pydantic import BaseModel, SecretStr
 
-from reconciler.client.api import SimpleHelpClient
-from reconciler.manifest import LoadedManifest
-from reconciler.plan import Change, FieldChange, Undeclared
+from reconciler.errors import ShcfgError
+from reconciler.kinds.attrs import Role, attrs_of, fields_with
+from reconciler.kinds.exporting import EnvNames, ExportPart
+from reconciler.plan import Change, FieldChange, Phase, Undeclared
 
 T = TypeVar("T")
-R = TypeVar("R")
+
+if TYPE_CHECKING:
+    from reconciler.client.api import SimpleHelpClient
+    from reconciler.manifest.loader import LoadedManifest
+    from reconciler.manifest.models import Manifest
 
 
-_OPEN_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_open_pools() -> None:
-    """A pool an error path left open neither hangs the exit nor cuts a request short:
-    its queued jobs are cancelled and the running ones finish (as an executor does)."""
-    for pool in list(_OPEN_POOLS):
-        pool.close()
-
-
-class Pool:
-    """Runs independent requests in parallel; the client bounds requests in flight.
-
-    Urgent jobs run before every ordinary job still queued: a big read that others wait
-    for (machine batches after machines/list) must not queue behind hundreds of small
-    independent ones, or it becomes the tail of the whole read. The workers take jobs
-    from that queue themselves (no executor in between: one hand-off per job, not two).
-    """
-
-    def __init__(self, workers: int) -> None:
-        self._size = max(1, workers)
-        self._ready = threading.Condition(threading.Lock())
-        self._jobs: list[tuple[int, int, Callable[[], Any], Future[Any]]] = []
-        self._order = itertools.count()
-        self._threads: list[threading.Thread] = []
-        self._idle = 0  # workers waiting for a job and not yet woken for one
-        self._closed = False
-        _OPEN_POOLS.add(self)
-
-    def submit(self, fn: Callable[[], R], *, urgent: bool = False) -> Future[R]:
-        """Queue ``fn``; a free worker runs the most urgent job queued at that moment."""
-        future: Future[R] = Future()
-        with self._ready:
-            if self._closed:
-                raise RuntimeError("the pool is closed")
-            heapq.heappush(self._jobs, (0 if urgent else 1, next(self._order), fn, future))
-            if self._idle:
-                self._idle -= 1
-                self._ready.notify()
-            elif len(self._threads) < self._size:
-                # Daemon: an idle worker must not keep the process alive; the exit
-                # hook above still lets running jobs finish.
-                worker = threading.Thread(
-                    target=self._work, name=f"shcfg-{len(self._threads)}", daemon=True
-                )
-                self._threads.append(worker)
-                worker.start()
-        return future
-
-    def _work(self) -> None:
-        while True:
-            with self._ready:
-                while not self._jobs and not self._closed:
-                    self._idle += 1
-                    self._ready.wait()
-                if not self._jobs:
-                    return
-                _, _, fn, future = heapq.heappop(self._jobs)
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = fn()
-            except BaseException as exc:  # handed to the waiting caller, as an executor does
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T], *, urgent: bool = False) -> list[R]:
-        futures = [self.submit(functools.partial(fn, item), urgent=urgent) for item in items]
-        try:
-            return [future.result() for future in futures]
-        finally:
-            for future in futures:
-                future.cancel()
-
-    def close(self) -> None:
-        """Cancel what is still queued and wait for the jobs already running."""
-        _OPEN_POOLS.discard(self)
-        with self._ready:
-            self._closed = True
-            for _, _, _, future in self._jobs:
-                future.cancel()
-            self._jobs.clear()
-            self._ready.notify_all()
-            threads = list(self._threads)
-        for worker in threads:
-            if worker is not threading.current_thread():
-                worker.join()
-
-
-def is_ignored(manifest: LoadedManifest, kind: str, identity: str) -> bool:
+def is_ignored(model: Manifest, kind: str, identity: str) -> bool:
     """True when an `ignore` glob of this kind matches: never changed, never pruned."""
-    patterns: Sequence[str] = getattr(manifest.model.ignore, kind, None) or ()
+    patterns: Sequence[str] = getattr(model.ignore, kind, None) or ()
     return any(fnmatch.fnmatchcase(identity, p) for p in patterns)
 
 
 @dataclass
 class ReadContext:
+    """What a kind's read needs. `everything`: read every object, not only declared ones
+    (export); otherwise read only what the declared objects need (plan)."""
+
     client: SimpleHelpClient
-    manifest: LoadedManifest
-    pool: Pool
+    model: Manifest
+    pool: ThreadPoolExecutor
+    everything: bool = False
+    _shared: dict[str, Future[Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ignored(self, kind: str, identity: str) -> bool:
-        return is_ignored(self.manifest, kind, identity)
+        return not self.everything and is_ignored(self.model, kind, identity)
+
+    def once(self, key: str, read: Callable[[], Any]) -> Any:
+        """`read()` once per read phase, however many kinds ask (e.g. machines/list)."""
+        with self._lock:
+            future = self._shared.get(key)
+            owner = future is None
+            if future is None:
+                future = self._shared[key] = Future()
+        if owner:
+            try:
+                future.set_result(read())
+            except BaseException as exc:  # handed to every kind that waits for it
+                future.set_exception(exc)
+        return future.result()
 
 
 @dataclass
@@ -146,7 +81,7 @@ class PlanContext:
     rotate_secrets: bool = False
 
     def ignored(self, kind: str, identity: str) -> bool:
-        return is_ignored(self.manifest, kind, identity)
+        return is_ignored(self.manifest.model, kind, identity)
 
     def sensitive(self, kind: str, identity: str, path: str) -> bool:
         return (kind, identity, path.split(".")[0]) in self.manifest.secret_refs
@@ -159,7 +94,7 @@ class ApplyContext:
     client: SimpleHelpClient
     secrets: Callable[[str, str, str], Any]
     group_ids: dict[str, int]
-    pool: Pool
+    pool: ThreadPoolExecutor
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def value(self, change: Change, fc: FieldChange) -> Any:
@@ -185,9 +120,40 @@ class ApplyContext:
 
 
 class Kind(Protocol):
-    """A resource kind: one module in reconciler.kinds plus a line in REGISTRY."""
+    """A resource kind: one module in reconciler.kinds plus a line in REGISTRY.
 
-    name: str
+    Declared once, read by the manifest root model, export, docs and the apply order:
+    `noun` (one object, in messages), `section` (manifest key), `model` (its manifest
+    model, fields declared with `Attr`), `attributes` (the model's fields this kind
+    compares; None: all of them), `phase` (apply order of creates and updates),
+    `depends_on` (kinds applied before it), `batched` (apply gets a whole level at once
+    and fans out itself), `prune` (the `prune` switch that deletes undeclared objects, if
+    any), `ignorable` (an `ignore` list exists), `export_file` (where export writes it;
+    kinds sharing a section share it).
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def noun(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def model(self) -> type[BaseModel]: ...
+    @property
+    def attributes(self) -> tuple[str, ...] | None: ...
+    @property
+    def phase(self) -> Phase: ...
+    @property
+    def depends_on(self) -> tuple[str, ...]: ...
+    @property
+    def batched(self) -> bool: ...
+    @property
+    def prune(self) -> str | None: ...
+    @property
+    def ignorable(self) -> bool: ...
+    @property
+    def export_file(self) -> str: ...
 
     def read(self, ctx: ReadContext) -> Any:
         """Read the live state this kind needs, with as few requests as the API allows."""
@@ -200,6 +166,75 @@ class Kind(Protocol):
 
     def snapshot(self, identity: str, live: Any) -> Any:
         """The live object a change touches, normalised (None when absent): fingerprinted."""
+
+    def export(self, live: Mapping[str, Any], names: EnvNames) -> ExportPart:
+        """The live objects (`live[self.name]`, read with `everything`) as manifest data."""
+
+    def identities(self, live: Any) -> set[str]:
+        """The identities of the live objects."""
+
+    def live_id(self, identity: str, live: Any) -> int | None:
+        """The server's uniqueID of a live object (None: absent, or the kind has none)."""
+
+    def problems(self, ctx: PlanContext) -> list[tuple[tuple[str, str], str]]:
+        """Declarations the live server refuses, as ((section, identity), message): the
+        plan stops on them before any write."""
+
+
+class Defaults:
+    """What most kinds answer: no uniqueIDs, nothing the server refuses."""
+
+    def live_id(self, identity: str, live: Any) -> int | None:
+        return None
+
+    def problems(self, ctx: PlanContext) -> list[tuple[tuple[str, str], str]]:
+        return []
+
+
+def unique(query: str, what: str, values: Iterable[Any]) -> None:
+    """Refuse a server answer that repeats an identity or ID: a plan built on it could
+    update or delete the wrong object."""
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ShcfgError(f"{query}: the server returned two {what} {value!r}")
+        seen.add(value)
+
+
+def match(
+    live: Mapping[str, T], identity: str, renamed_from: str | None
+) -> tuple[T | None, str | None]:
+    """The live object a declaration names, by its identity or else by the identity it
+    had before a rename; and that former identity when it is a rename."""
+    if identity in live:
+        return live[identity], None
+    if renamed_from and renamed_from in live:
+        return live[renamed_from], renamed_from
+    return None, None
+
+
+def prune_undeclared(
+    kind: Kind,
+    ctx: PlanContext,
+    live: Mapping[str, Any],
+    claimed: set[str],
+    result: KindPlan,
+    delete: Callable[[str, Any], Change],
+    never: Callable[[Any], str | None] = lambda current: None,
+) -> None:
+    """Live objects no declaration claims: deleted when the kind's `prune` switch is on
+    (unless `never` gives a reason not to), else listed as undeclared; ignored ones are
+    left out of both."""
+    prune = bool(kind.prune and getattr(ctx.manifest.model.prune, kind.prune))
+    for identity, current in sorted(live.items()):
+        if identity in claimed or ctx.ignored(kind.name, identity):
+            continue
+        reason = never(current)
+        if prune and reason is None:
+            result.changes.append(delete(identity, current))
+        else:
+            reason = reason or f"prune.{kind.prune} is off"
+            result.undeclared.append(Undeclared(kind=kind.name, identity=identity, reason=reason))
 
 
 def field_changes(
@@ -221,10 +256,18 @@ def field_changes(
 def same(have: Any, want: Any, *, unordered: bool = False) -> bool:
     """Equality as the API means it: booleans are not numbers; sets ignore order."""
     if unordered and isinstance(have, list) and isinstance(want, list):
-        return sorted(have, key=repr) == sorted(want, key=repr)
+        return len(have) == len(want) and _as_set(have) == _as_set(want)
     if isinstance(have, bool) or isinstance(want, bool):
         return have is want
     return bool(have == want)
+
+
+def _as_set(values: list[Any]) -> set[Any] | list[Any]:
+    """A set of hashable items (typed, so True and 1 stay apart); else the items sorted."""
+    try:
+        return {(type(v), v) for v in values}
+    except TypeError:
+        return sorted(values, key=repr)
 
 
 def nested_changes(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
@@ -233,7 +276,101 @@ def nested_changes(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
     A cheap equality check first; deepdiff only for the objects that differ.
     """
     declared = {key: have.get(key) for key in want}
-    if declared == want and all(same(declared[k], v) for k, v in want.items()):
+    if all(same(declared[k], v, unordered=True) for k, v in want.items()):
         return []
     diff = DeepDiff(declared, want, ignore_order=True, ignore_type_in_groups=[(int, float)])
     return sorted(str(key) for key in diff.affected_root_keys)
+
+
+def compared(kind: Kind, *roles: Role) -> tuple[str, ...]:
+    """The kind's attributes declared with one of `roles`."""
+    return _owned(kind.model, kind.attributes, roles)
+
+
+@functools.cache
+def _owned(
+    model: type[BaseModel], attributes: tuple[str, ...] | None, roles: tuple[Role, ...]
+) -> tuple[str, ...]:
+    names = fields_with(model, *roles)
+    return names if attributes is None else tuple(n for n in names if n in attributes)
+
+
+def declared_value(obj: BaseModel, name: str) -> Any:
+    """A declared attribute as the API shows it (settings objects as dicts)."""
+    value = getattr(obj, name)
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_none=True)
+    return value
+
+
+def create_pairs(kind: Kind, obj: BaseModel) -> list[tuple[str, Any, Any]]:
+    """(path, None, value) for every declared value, set and settings attribute."""
+    pairs = []
+    for name in compared(kind, Role.VALUE, Role.SET, Role.SETTINGS):
+        want = declared_value(obj, name)
+        if want is not None:
+            pairs.append((name, None, sorted(want) if isinstance(want, list) else want))
+    return pairs
+
+
+class Lookup(Protocol):
+    """A live object's attributes by manifest name (a dict, or a kind's own record)."""
+
+    def get(self, key: str, /) -> Any: ...
+
+
+@functools.cache
+def _value_roles(
+    model: type[BaseModel], attributes: tuple[str, ...] | None
+) -> tuple[tuple[str, Role], ...]:
+    roles = (Role.VALUE, Role.SET, Role.SETTINGS)
+    declared = attrs_of(model)
+    return tuple((n, declared[n].role) for n in _owned(model, attributes, roles))  # type: ignore[union-attr]
+
+
+def update_pairs(
+    kind: Kind, obj: BaseModel, current: Lookup
+) -> tuple[list[tuple[str, Any, Any]], dict[str, Any]]:
+    """Declared attributes whose live value differs, and the live settings objects apply
+    merges into (a server that replaces a settings object keeps undeclared keys)."""
+    pairs: list[tuple[str, Any, Any]] = []
+    base: dict[str, Any] = {}
+    for name, role in _value_roles(kind.model, kind.attributes):
+        want = getattr(obj, name)
+        if want is None:
+            continue
+        have = current.get(name)
+        if type(have) is type(want) and have == want:  # the common case, decided cheaply
+            continue
+        if role is Role.SETTINGS:
+            if isinstance(want, BaseModel):
+                want = want.model_dump(exclude_none=True)
+            have_map = have if isinstance(have, dict) else {}
+            changed = nested_changes(have_map, want)
+            if changed:
+                base[name] = have_map
+                pairs += [(f"{name}.{sub}", have_map.get(sub), want[sub]) for sub in changed]
+        elif not same(have, want, unordered=role is Role.SET):
+            pairs.append((name, have, sorted(want) if isinstance(want, list) else want))
+    return pairs, base
+
+
+def secret_fields(
+    kind: Kind, obj: BaseModel, current: Mapping[str, Any] | None, *, rotate: bool
+) -> list[FieldChange]:
+    """Sensitive fields to send: all declared ones on create (`current` None); on update a
+    write-only one only with `rotate`, a readable one when it differs (or `rotate` when
+    the server does not return it)."""
+    result = []
+    for name in compared(kind, Role.WRITE_ONLY, Role.READABLE_SECRET):
+        want = getattr(obj, name)
+        if want is None:
+            continue
+        if current is not None:
+            readable = name in fields_with(kind.model, Role.READABLE_SECRET)
+            have = current.get(name) if readable else None
+            secret = want.get_secret_value() if isinstance(want, SecretStr) else want
+            if not (rotate if not isinstance(have, str) else have != secret):
+                continue
+        result.append(FieldChange(path=name, sensitive=True))
+    return result

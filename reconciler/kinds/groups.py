@@ -2,85 +2,241 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from reconciler.errors import ShcfgError
+from pydantic import SecretStr, StrictBool, StrictStr
+
+from reconciler.kinds.attrs import (
+    Attr,
+    LifecycleAttr,
+    ManifestModel,
+    NonEmptyStr,
+    NonNegativeInt,
+    Role,
+    fields_with,
+    value,
+)
 from reconciler.kinds.base import (
     ApplyContext,
+    Defaults,
     KindPlan,
     PlanContext,
     ReadContext,
+    create_pairs,
     field_changes,
-    nested_changes,
+    match,
+    prune_undeclared,
     same,
+    secret_fields,
+    unique,
+    update_pairs,
 )
-from reconciler.manifest.models import Group
-from reconciler.plan import Action, Change, FieldChange, Label, Phase, Undeclared, fingerprint
+from reconciler.kinds.exporting import (
+    EnvNames,
+    ExportPart,
+    declared_attributes,
+    text,
+    write_only_footer,
+)
+from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
 
-SCALARS = (
-    "allowAnonymousLogins",
-    "max_groupShSessions",
-    "max_groupSgSessions",
-    "max_userShSessions",
-    "max_userSgSessions",
-    "maxFileSize",
-    "requestAccessTimeout",
-    "groupSpecificHostname",
-    "defaultSgServiceName",
-    "sessionSpeedLimitKbps",
-    "fpsDelay",
-)
-NESTED = ("ldapSettings", "mfaSettings", "passwordSettings")
+
+class LdapSettings(ManifestModel):
+    """The API's LDAP Settings Object."""
+
+    enabled: StrictBool | None = None
+    advanced: StrictBool | None = None
+    baseDN: StrictStr | None = None
+    filter: StrictStr | None = None
+    memberOfGroups: list[StrictStr] | None = None
+
+
+class MfaSettings(ManifestModel):
+    """The API's MFA Settings Object."""
+
+    email: StrictBool | None = None
+    app: StrictBool | None = None
+    rememberMachine: StrictBool | None = None
+    emailCodeLength: NonNegativeInt | None = None
+    emailSubject: StrictStr | None = None
+    emailBody: StrictStr | None = None
+
+
+Count = NonNegativeInt | None
+
+
+class Group(ManifestModel):
+    """A technician group; identity: ``name``."""
+
+    name: Annotated[NonEmptyStr, Attr(Role.IDENTITY, "identity; unique on the server")]
+    renamedFrom: Annotated[
+        NonEmptyStr | None,
+        Attr(Role.RENAME, "rename in place: the group keeps its uniqueID and members"),
+    ] = None
+    allowAnonymousLogins: Annotated[
+        StrictBool | None,
+        value("label `enables-anonymous-logins` when turned on", security=True),
+    ] = None
+    max_groupShSessions: Annotated[Count, value("support sessions of the group")] = None
+    max_groupSgSessions: Annotated[Count, value("access sessions of the group")] = None
+    max_userShSessions: Annotated[Count, value("support sessions per technician")] = None
+    max_userSgSessions: Annotated[Count, value("access sessions per technician (erratum 2)")] = None
+    sessionSpeedLimitKbps: Annotated[Count, value("0 = no limit")] = None
+    maxFileSize: Annotated[Count, value("bytes")] = None
+    requestAccessTimeout: Annotated[Count, value("ms; 0 = no timeout")] = None
+    fpsDelay: Annotated[Count, value("ms")] = None
+    groupSpecificHostname: Annotated[StrictStr | None, value()] = None
+    defaultSgServiceName: Annotated[StrictStr | None, value()] = None
+    videoPassword: Annotated[
+        SecretStr | None,
+        Attr(
+            Role.READABLE_SECRET,
+            "compared when the server returns it; otherwise set on create and with "
+            "`--rotate-secrets`",
+            security=True,
+        ),
+    ] = None
+    ldapSettings: Annotated[
+        LdapSettings | None,
+        Attr(
+            Role.SETTINGS,
+            "only declared keys compared; `memberOfGroups` is a set; sent whole (live values "
+            "merged) so a server that replaces the object keeps undeclared keys; label "
+            "`changes-ldap`",
+            security=True,
+        ),
+    ] = None
+    mfaSettings: Annotated[
+        MfaSettings | None,
+        Attr(
+            Role.SETTINGS,
+            "only declared keys compared; label `weakens-mfa` when `app`/`email` turn off "
+            "or `rememberMachine` turns on",
+            security=True,
+        ),
+    ] = None
+    passwordSettings: Annotated[
+        dict[StrictStr, StrictBool | StrictStr] | None,
+        Attr(Role.SETTINGS, "open object of bool/string (erratum 7): declared keys compared"),
+    ] = None
+    permissions: Annotated[
+        dict[StrictStr, StrictBool] | None,
+        Attr(
+            Role.MAP,
+            "only declared keys enforced; names checked against the server's; label "
+            "`grants-permission` when one turns on",
+            api="groups/permissions/*",
+            security=True,
+        ),
+    ] = None
+    password: Annotated[
+        SecretStr | None,
+        Attr(
+            Role.WRITE_ONLY,
+            "set on create, and on every apply only with `--rotate-secrets`",
+            api="groups/password/set",
+            security=True,
+        ),
+    ] = None
+    lifecycle: LifecycleAttr = None
+
+
+SETTINGS = fields_with(Group, Role.SETTINGS)
+#: Not sent with groups/new or groups/set: own queries (permissions, password), or the name.
+_SENT_APART = fields_with(Group, Role.IDENTITY, Role.MAP, Role.WRITE_ONLY)
+#: Readable secrets: never compared with what groups/get answers right after a create.
+_READABLE_SECRETS = fields_with(Group, Role.READABLE_SECRET)
 
 
 @dataclass
 class LiveGroups:
     by_name: dict[str, dict[str, Any]]
     permissions: dict[int, dict[str, bool]] = field(default_factory=dict)
+    #: Every permission name the server knows (None: not read, nothing to check).
+    permission_names: frozenset[str] | None = None
 
 
-def _declared_attrs(group: Group) -> dict[str, Any]:
-    """Declared plain attributes (no identity, permissions or write-only secrets)."""
-    data = group.model_dump(
-        exclude_none=True,
-        exclude={"name", "renamedFrom", "permissions", "password", "videoPassword", "lifecycle"},
-    )
-    return {k: data[k] for k in (*SCALARS, *NESTED) if k in data}
+def ids_by_name(live: Mapping[str, Any]) -> dict[str, int]:
+    """Live group IDs by name, from the whole live state (apply turns names into IDs)."""
+    groups: LiveGroups = live[GroupsKind.name]
+    return {name: int(g["uniqueID"]) for name, g in groups.by_name.items()}
 
 
-class GroupsKind:
+def names_by_id(live: Mapping[str, Any], declared: Sequence[Group] = ()) -> dict[int, str]:
+    """Live group names by ID; with `declared`, a renamed group under its new name."""
+    groups: LiveGroups = live[GroupsKind.name]
+    names = {int(g["uniqueID"]): name for name, g in groups.by_name.items()}
+    for group in declared:
+        old = groups.by_name.get(group.renamedFrom or "")
+        if old is not None and group.name not in groups.by_name:
+            names[int(old["uniqueID"])] = group.name
+    return names
+
+
+class GroupsKind(Defaults):
     name = "groups"
+    noun = "group"
+    section = "groups"
+    model = Group
+    attributes = None
+    phase = Phase.GROUPS
+    depends_on: tuple[str, ...] = ()
+    batched = False
+    prune = "groups"
+    ignorable = True
+    export_file = "groups.yaml"
 
     def read(self, ctx: ReadContext) -> LiveGroups:
-        by_name: dict[str, dict[str, Any]] = {}
-        for group in ctx.client.groups_list():
-            if group.name in by_name:
-                raise ShcfgError(
-                    f"groups/list: the server returned two groups named {group.name!r}"
-                )
-            by_name[group.name] = group.model_dump(mode="json", exclude_none=True)
-        wanted = []
-        for declared in ctx.manifest.model.groups:
-            live = by_name.get(declared.name) or by_name.get(declared.renamedFrom or "")
-            if declared.permissions is not None and live is not None:
+        listed = ctx.client.groups_list()
+        unique("groups/list", "groups with uniqueID", (g.uniqueID for g in listed))
+        unique("groups/list", "groups named", (g.name for g in listed))
+        by_name = {g.name: g.model_dump(mode="json", exclude_none=True) for g in listed}
+        wanted = [int(g["uniqueID"]) for g in by_name.values()] if ctx.everything else []
+        declared = [g for g in ctx.model.groups if g.permissions is not None]
+        for group in declared:
+            live = by_name.get(group.name) or by_name.get(group.renamedFrom or "")
+            if live is not None:
                 wanted.append(int(live["uniqueID"]))
-        perms = ctx.pool.map(ctx.client.groups_permissions_get, wanted)
-        return LiveGroups(by_name, dict(zip(wanted, perms, strict=True)))
+        if declared and not wanted and by_name:
+            # Only new groups declare permissions: any group's answer names them all.
+            wanted.append(min(int(g["uniqueID"]) for g in by_name.values()))
+        perms = list(ctx.pool.map(ctx.client.groups_permissions_get, wanted))
+        names = frozenset(k for answer in perms for k in answer) if perms else None
+        return LiveGroups(by_name, dict(zip(wanted, perms, strict=True)), names)
+
+    def identities(self, live: LiveGroups) -> set[str]:
+        return set(live.by_name)
+
+    def live_id(self, identity: str, live: LiveGroups) -> int | None:
+        group = live.by_name.get(identity)
+        return None if group is None else int(group["uniqueID"])
 
     def snapshot(self, identity: str, live: LiveGroups) -> Any:
         group = live.by_name.get(identity)
-        if group is None:
-            return None
-        return {"group": group, "permissions": live.permissions.get(int(group["uniqueID"]))}
+        perms = None if group is None else live.permissions.get(int(group["uniqueID"]))
+        return None if group is None else {"group": group, "permissions": perms}
+
+    def problems(self, ctx: PlanContext) -> list[tuple[tuple[str, str], str]]:
+        """Permission names the server does not know: refused before any write."""
+        known = ctx.live[self.name].permission_names
+        found = []
+        for group in ctx.manifest.model.groups if known else ():
+            for perm in sorted(set(group.permissions or {}) - known):
+                close = difflib.get_close_matches(perm, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                message = f"group {group.name!r}: unknown permission {perm!r}{hint}"
+                found.append(((self.section, group.name), message))
+        return found
 
     def plan(self, ctx: PlanContext) -> KindPlan:
         live: LiveGroups = ctx.live[self.name]
         result = KindPlan(live_count=len(live.by_name))
         claimed: set[str] = set()
         for group in ctx.manifest.model.groups:
-            current, rename_from = self._match(group, live)
+            current, rename_from = match(live.by_name, group.name, group.renamedFrom)
             if current is None:
                 result.changes.append(self._create(ctx, group))
                 continue
@@ -88,56 +244,35 @@ class GroupsKind:
             change = self._update(ctx, group, current, live, rename_from)
             if change is not None:
                 result.changes.append(change)
-        prune = ctx.manifest.model.prune.groups
-        for name, current in sorted(live.by_name.items()):
-            if name in claimed or ctx.ignored(self.name, name):
-                continue
-            if prune:
-                result.changes.append(
-                    Change(
-                        action=Action.DELETE,
-                        kind=self.name,
-                        identity=name,
-                        phase=Phase.DELETE_GROUPS,
-                        live_id=int(current["uniqueID"]),
-                        fingerprint=fingerprint(self.snapshot(name, live)),
-                    )
-                )
-            else:
-                result.undeclared.append(
-                    Undeclared(kind=self.name, identity=name, reason="prune.groups is off")
-                )
+        prune_undeclared(
+            self, ctx, live.by_name, claimed, result, lambda n, c: self._delete(n, c, live)
+        )
         return result
 
-    @staticmethod
-    def _match(group: Group, live: LiveGroups) -> tuple[dict[str, Any] | None, str | None]:
-        if group.name in live.by_name:
-            return live.by_name[group.name], None
-        if group.renamedFrom and group.renamedFrom in live.by_name:
-            return live.by_name[group.renamedFrom], group.renamedFrom
-        return None, None
+    def _delete(self, name: str, current: dict[str, Any], live: LiveGroups) -> Change:
+        return Change(
+            action=Action.DELETE,
+            kind=self.name,
+            identity=name,
+            phase=Phase.DELETE_GROUPS,
+            live_id=int(current["uniqueID"]),
+            fingerprint=fingerprint(self.snapshot(name, live)),
+        )
 
     def _create(self, ctx: PlanContext, group: Group) -> Change:
-        pairs: list[tuple[str, Any, Any]] = [
-            (k, None, v) for k, v in _declared_attrs(group).items()
-        ]
+        pairs = create_pairs(self, group)
         pairs += [
             (f"permissions.{k}", None, v) for k, v in sorted((group.permissions or {}).items())
         ]
         fields = field_changes(ctx, self.name, group.name, pairs)
-        fields += [
-            FieldChange(path=k, sensitive=True)
-            for k in ("videoPassword", "password")
-            if getattr(group, k) is not None
-        ]
-        labels = _labels(fields, created=True)
+        fields += secret_fields(self, group, None, rotate=ctx.rotate_secrets)
         return Change(
             action=Action.CREATE,
             kind=self.name,
             identity=group.name,
-            phase=Phase.GROUPS,
+            phase=self.phase,
             fields=tuple(fields),
-            labels=labels,
+            labels=_labels(fields, created=True),
             fingerprint=fingerprint(None),
         )
 
@@ -150,19 +285,10 @@ class GroupsKind:
         rename_from: str | None,
     ) -> Change | None:
         pairs: list[tuple[str, Any, Any]] = []
-        base: dict[str, Any] = {}
         if rename_from:
             pairs.append(("name", rename_from, group.name))
-        for key, want in _declared_attrs(group).items():
-            have = current.get(key)
-            if key in NESTED:
-                have_map = have if isinstance(have, dict) else {}
-                changed = nested_changes(have_map, want)
-                if changed:
-                    base[key] = have_map
-                    pairs += [(f"{key}.{sub}", have_map.get(sub), want[sub]) for sub in changed]
-            elif not same(have, want):
-                pairs.append((key, have, want))
+        changed, base = update_pairs(self, group, current)
+        pairs += changed
         if group.permissions is not None:
             have_perms = live.permissions.get(int(current["uniqueID"]), {})
             pairs += [
@@ -171,22 +297,14 @@ class GroupsKind:
                 if have_perms.get(k) is not v
             ]
         fields = field_changes(ctx, self.name, group.name, pairs)
-        if group.videoPassword is not None:
-            have_video = current.get("videoPassword")
-            readable = isinstance(have_video, str)
-            if (readable and have_video != group.videoPassword.get_secret_value()) or (
-                not readable and ctx.rotate_secrets
-            ):
-                fields.append(FieldChange(path="videoPassword", sensitive=True))
-        if group.password is not None and ctx.rotate_secrets:
-            fields.append(FieldChange(path="password", sensitive=True))
+        fields += secret_fields(self, group, current, rotate=ctx.rotate_secrets)
         if not fields:
             return None
         return Change(
             action=Action.UPDATE,
             kind=self.name,
             identity=group.name,
-            phase=Phase.GROUPS,
+            phase=self.phase,
             fields=tuple(fields),
             labels=_labels(fields, created=False),
             live_id=int(current["uniqueID"]),
@@ -194,6 +312,24 @@ class GroupsKind:
             base=base,
             fingerprint=fingerprint(self.snapshot(rename_from or group.name, live)),
         )
+
+    def export(self, live: Mapping[str, Any], names: EnvNames) -> ExportPart:
+        groups: LiveGroups = live[self.name]
+        part = ExportPart(data=[])
+        write_only = []
+        for name, data in sorted(groups.by_name.items()):
+            item: dict[str, Any] = {"name": text(name)}
+            item.update(declared_attributes(Group, data))
+            perms = groups.permissions.get(int(data["uniqueID"]), {})
+            item["permissions"] = dict(sorted(perms.items()))
+            if data.get("videoPassword"):
+                env = names.make("GROUP", name, "VIDEO_PASSWORD")
+                item["videoPassword"] = f"${{env:{env}}}"
+                part.placeholders.append(env)
+            write_only.append((names.make("GROUP", name, "PASSWORD"), name))
+            part.data.append(item)
+        part.footer = write_only_footer("group", write_only)
+        return part
 
     def apply(self, changes: Sequence[Change], ctx: ApplyContext) -> None:
         for change in changes:
@@ -214,7 +350,9 @@ class GroupsKind:
         ctx.learn_group(change.identity, created.uniqueID)
         have = created.model_dump(mode="json", exclude_none=True)
         missed = {
-            k: v for k, v in attrs.items() if k != "videoPassword" and not same(have.get(k), v)
+            k: v
+            for k, v in attrs.items()
+            if k not in _READABLE_SECRETS and not same(have.get(k), v)
         }
         if missed:
             ctx.client.groups_set(created.uniqueID, missed)
@@ -248,9 +386,9 @@ def _attributes(change: Change, ctx: ApplyContext) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     for fc in change.fields:
         head, _, sub = fc.path.partition(".")
-        if head in ("permissions", "password", "name"):
+        if head in _SENT_APART:
             continue
-        if head in NESTED and sub:
+        if head in SETTINGS and sub:
             nested = attrs.setdefault(head, dict(change.base.get(head, {})))
             nested[sub] = ctx.value(change, fc)
         else:
@@ -264,7 +402,7 @@ def _labels(fields: Sequence[FieldChange], *, created: bool) -> tuple[Label, ...
     flat = [
         (f"{fc.path}.{sub}", None, value)
         for fc in fields
-        if fc.path in NESTED and isinstance(fc.after, dict)
+        if fc.path in SETTINGS and isinstance(fc.after, dict)
         for sub, value in fc.after.items()
     ]
     flat += [(fc.path, fc.before, fc.after) for fc in fields]

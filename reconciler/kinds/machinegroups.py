@@ -2,37 +2,87 @@
 
 The API lists a group's property keys in one request and returns one value per request,
 and has no way to remove a property: a property the manifests drop is reported as a
-warning, never pruned.
+warning, never pruned. The API cannot list machine groups either: export finds them in
+the machines' group paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, StrictStr
 
 from reconciler.client.errors import NotFoundError
-from reconciler.kinds.base import ApplyContext, KindPlan, PlanContext, ReadContext, field_changes
-from reconciler.manifest.models import MachineGroup
+from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Role
+from reconciler.kinds.base import (
+    ApplyContext,
+    Defaults,
+    KindPlan,
+    PlanContext,
+    ReadContext,
+    field_changes,
+)
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
+from reconciler.kinds.machines import listed
 from reconciler.plan import Action, Change, Phase, fingerprint
 
 LiveGroup = dict[str, str | None]
+
+
+class MachineGroup(ManifestModel):
+    """A node of the machine group tree; identity: its ``path``."""
+
+    path: Annotated[
+        list[NonEmptyStr],
+        Field(min_length=1),
+        Attr(
+            Role.IDENTITY,
+            "identity (`a/b` in plans); must exist: the API cannot create one (a warning)",
+        ),
+    ]
+    properties: Annotated[
+        dict[StrictStr, StrictStr] | None,
+        Attr(
+            Role.MAP,
+            "map key → string; the API cannot remove a key (a warning names it)",
+            api="machinegroups/properties/set",
+        ),
+    ] = None
 
 
 def identity(path: Sequence[str]) -> str:
     return "/".join(path)
 
 
-class MachineGroupsKind:
+class MachineGroupsKind(Defaults):
     name = "machineGroups"
+    noun = "machine group"
+    section = "machineGroups"
+    model = MachineGroup
+    attributes = None
+    phase = Phase.MACHINES
+    depends_on: tuple[str, ...] = ()
+    batched = False
+    prune = None
+    ignorable = True
+    export_file = "machine-groups.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, LiveGroup | None]:
-        declared = [
-            g
-            for g in ctx.manifest.model.machineGroups
-            if not ctx.ignored(self.name, identity(g.path))
-        ]
+        if ctx.everything:
+            paths = {
+                tuple(groups[:end])
+                for m in listed(ctx)
+                for groups in [m.get("groups") or []]
+                for end in range(1, len(groups) + 1)
+            }
+            declared = [MachineGroup(path=list(p)) for p in sorted(paths)]
+        else:
+            declared = [
+                g for g in ctx.model.machineGroups if not ctx.ignored(self.name, identity(g.path))
+            ]
 
         def value_of(path: list[str], key: str) -> str:
             value = ctx.client.machinegroups_properties_get(path, key=key)
@@ -48,7 +98,9 @@ class MachineGroupsKind:
                 return None
             wanted = group.properties or {}
             return {
-                key: ctx.pool.submit(partial(value_of, group.path, key)) if key in wanted else None
+                key: ctx.pool.submit(partial(value_of, group.path, key))
+                if ctx.everything or key in wanted
+                else None
                 for key in (keys if isinstance(keys, list) else [])
             }
 
@@ -64,6 +116,30 @@ class MachineGroupsKind:
                 }
             )
         return live
+
+    def identities(self, live: dict[str, LiveGroup | None]) -> set[str]:
+        return {ident for ident, group in live.items() if group is not None}
+
+    def export(self, live: Mapping[str, Any], names: EnvNames) -> ExportPart:
+        groups: dict[str, LiveGroup | None] = live[self.name]
+        paths = {  # the paths as the machines list them ("/" may occur inside a name)
+            identity(m.groups[:end]): m.groups[:end]
+            for m in live["machines"].values()
+            for end in range(1, len(m.groups) + 1)
+        }
+        items = [
+            {
+                "path": [text(p) for p in path],
+                "properties": {text(k): text(v or "") for k, v in sorted(props.items())},
+            }
+            for path, props in sorted((paths[i], p) for i, p in groups.items() if i in paths)
+            if props
+        ]
+        header = [
+            "Machine groups come from the machines' group paths; the API cannot list others.",
+            "Properties cannot be removed through the API, only set.",
+        ]
+        return ExportPart(data=items, header=header)
 
     def snapshot(self, ident: str, live: dict[str, LiveGroup | None]) -> Any:
         return live.get(ident)
@@ -100,7 +176,7 @@ class MachineGroupsKind:
                         action=Action.UPDATE,
                         kind=self.name,
                         identity=ident,
-                        phase=Phase.MACHINES,
+                        phase=self.phase,
                         fields=tuple(field_changes(ctx, self.name, ident, pairs)),
                         base={"path": list(group.path)},
                         fingerprint=fingerprint(current),

@@ -6,14 +6,63 @@ are batched: one machines/list, then notes and properties for many machines per 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from reconciler.kinds.base import ApplyContext, KindPlan, PlanContext, ReadContext, field_changes
-from reconciler.plan import Action, Change, Phase, fingerprint
+from pydantic import StrictBool, StrictStr
 
+from reconciler.kinds.attrs import Attr, LifecycleAttr, ManifestModel, NonEmptyStr, Role
+from reconciler.kinds.base import (
+    ApplyContext,
+    Defaults,
+    KindPlan,
+    PlanContext,
+    ReadContext,
+    field_changes,
+    unique,
+    update_pairs,
+)
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
+from reconciler.plan import Action, Change, FieldChange, Phase, fingerprint
+
+#: Machines per notes/properties read and per machines/set (docs/kinds/machines.md).
 BATCH = 1000
+
+
+class Machine(ManifestModel):
+    """A remote access machine (registered by its agent, never created); identity: ``machineID``."""
+
+    machineID: Annotated[NonEmptyStr, Attr(Role.IDENTITY, "identity; registered by its agent")]
+    monitoring: Annotated[
+        StrictBool | None,
+        Attr(
+            Role.VALUE,
+            "batched: one `machines/set` per value and 1,000 machines",
+            api="machines/set monitor; read as monitoringEnabled",
+        ),
+    ] = None
+    notes: Annotated[
+        StrictStr | None,
+        Attr(
+            Role.VALUE,
+            "sent with warnings (the live value when undeclared)",
+            api="machines/notes/set",
+        ),
+    ] = None
+    warnings: Annotated[
+        StrictStr | None,
+        Attr(Role.VALUE, "erratum 5: `warnings`, not `warning`", api="machines/notes/set"),
+    ] = None
+    properties: Annotated[
+        dict[StrictStr, StrictStr] | None,
+        Attr(
+            Role.MAP,
+            "map key → string; undeclared keys removed only with `prune.machineProperties`",
+            api="machines/properties/set, remove",
+        ),
+    ] = None
+    lifecycle: LifecycleAttr = None
 
 
 @dataclass(slots=True)
@@ -22,6 +71,11 @@ class LiveMachine:
     notes: str
     warnings: str
     properties: dict[str, str]
+    groups: tuple[str, ...] = ()
+
+    def get(self, key: str, /) -> Any:
+        """An attribute by its manifest name (what `update_pairs` compares)."""
+        return getattr(self, key, None)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -32,32 +86,55 @@ class LiveMachine:
         }
 
 
-def _chunks(items: list[str]) -> list[list[str]]:
+def chunks(items: list[str]) -> list[list[str]]:
+    """`items` in batches of BATCH."""
     return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
-class MachinesKind:
+def listed(ctx: ReadContext) -> list[dict[str, Any]]:
+    """machines/list, read once per read phase (machine groups use its group paths)."""
+    if ctx.everything:
+        return ctx.once(
+            "machines/list",
+            lambda: [m.model_dump(exclude_none=True) for m in ctx.client.machines_list()],
+        )
+    return ctx.once("machines/list/brief", ctx.client.machines_list_brief)
+
+
+class MachinesKind(Defaults):
     name = "machines"
+    noun = "machine"
+    section = "machines"
+    model = Machine
+    attributes = None
+    phase = Phase.MACHINES
+    depends_on: tuple[str, ...] = ()
     batched = True
+    prune = "machineProperties"
+    ignorable = True
+    export_file = "machines.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, LiveMachine]:
-        declared = [m.machineID for m in ctx.manifest.model.machines]
-        if not declared:
+        declared = [m.machineID for m in ctx.model.machines]
+        if not declared and not ctx.everything:
             return {}
-        brief = ctx.client.machines_list_brief()
+        brief = listed(ctx)
+        unique("machines/list", "machines with machineID", (m["machineID"] for m in brief))
         monitoring = {m["machineID"]: m.get("monitoringEnabled") for m in brief}
-        present = [mid for mid in declared if mid in monitoring]
-        batches = _chunks(present)
-        # Notes and properties batches go out together: one wave of requests, not two;
-        # urgent, because they are the biggest reads and the last link of this chain.
+        present = sorted(monitoring) if ctx.everything else [m for m in declared if m in monitoring]
+        batches = chunks(present)
+        # Notes and properties batches go out together: one wave of requests, not two.
         reads: list[Callable[[list[str]], list[Any]]] = [
             ctx.client.machines_notes_get_brief,
             ctx.client.machines_properties_get_brief,
         ]
         jobs = [(r, b) for r in reads for b in batches]
-        pages = ctx.pool.map(lambda job: job[0](job[1]), jobs, urgent=True)
+        pages = list(ctx.pool.map(lambda job: job[0](job[1]), jobs))
         notes = {n.get("machineID"): n for page in pages[: len(batches)] for n in page}
         props = {p.get("machineID"): p for page in pages[len(batches) :] for p in page}
+        paths = (
+            {m["machineID"]: tuple(m.get("groups") or ()) for m in brief} if ctx.everything else {}
+        )
         live: dict[str, LiveMachine] = {}
         nothing: dict[str, Any] = {}
         for mid in present:
@@ -69,8 +146,12 @@ class MachinesKind:
                 note.get("notes") or "",
                 note.get("warnings") or "",
                 {p["key"]: p.get("value") or "" for p in pairs if p.get("key") is not None},
+                paths.get(mid, ()),
             )
         return live
+
+    def identities(self, live: dict[str, LiveMachine]) -> set[str]:
+        return set(live)
 
     def snapshot(self, identity: str, live: dict[str, LiveMachine]) -> Any:
         machine = live.get(identity)
@@ -91,36 +172,50 @@ class MachinesKind:
                     "(machines are registered by their agents, never created)"
                 )
                 continue
-            pairs: list[tuple[str, Any, Any]] = []
-            if machine.monitoring is not None and current.monitoring is not machine.monitoring:
-                pairs.append(("monitoring", current.monitoring, machine.monitoring))
-            for key in ("notes", "warnings"):
-                want = getattr(machine, key)
-                if want is not None and getattr(current, key) != want:
-                    pairs.append((key, getattr(current, key), want))
+            pairs = update_pairs(self, machine, current)[0]
+            removed: list[FieldChange] = []
             if machine.properties is not None:
                 for key, value in sorted(machine.properties.items()):
                     if current.properties.get(key) != value:
                         pairs.append((f"properties.{key}", current.properties.get(key), value))
                 if prune:
-                    pairs += [
-                        (f"properties.{key}", value, None)
+                    # A removal, shown as one: the live value of an undeclared key is not
+                    # a manifest secret, and apply removes it rather than looking one up.
+                    removed = [
+                        FieldChange(path=f"properties.{key}", before=value, after=None)
                         for key, value in sorted(current.properties.items())
                         if key not in machine.properties
                     ]
-            if pairs:
+            if pairs or removed:
+                fields = field_changes(ctx, self.name, mid, pairs) + removed
                 result.changes.append(
                     Change(
                         action=Action.UPDATE,
                         kind=self.name,
                         identity=mid,
-                        phase=Phase.MACHINES,
-                        fields=tuple(field_changes(ctx, self.name, mid, pairs)),
+                        phase=self.phase,
+                        fields=tuple(fields),
                         base={"notes": current.notes, "warnings": current.warnings},
                         fingerprint=fingerprint(current.as_dict()),
                     )
                 )
         return result
+
+    def export(self, live: Mapping[str, Any], names: EnvNames) -> ExportPart:
+        machines: dict[str, LiveMachine] = live[self.name]
+        items = []
+        for mid, machine in sorted(machines.items()):
+            item: dict[str, Any] = {"machineID": text(mid)}
+            if isinstance(machine.monitoring, bool):
+                item["monitoring"] = machine.monitoring
+            item["notes"] = text(machine.notes)
+            item["warnings"] = text(machine.warnings)
+            item["properties"] = {text(k): text(v) for k, v in sorted(machine.properties.items())}
+            items.append(item)
+        header = [
+            "Machines are registered by their agents: shcfg updates them, never creates them."
+        ]
+        return ExportPart(data=items, header=header)
 
     def apply(self, changes: Sequence[Change], ctx: ApplyContext) -> None:
         by_value: dict[bool, list[str]] = {}
@@ -129,9 +224,9 @@ class MachinesKind:
             if monitoring is not None:
                 by_value.setdefault(bool(ctx.value(change, monitoring)), []).append(change.identity)
         for value, ids in sorted(by_value.items()):
-            for batch in _chunks(ids):
+            for batch in chunks(ids):
                 ctx.client.machines_set(batch, monitor=value)
-        ctx.pool.map(lambda change: self._apply_one(change, ctx), changes)
+        list(ctx.pool.map(lambda change: self._apply_one(change, ctx), changes))
 
     @staticmethod
     def _apply_one(change: Change, ctx: ApplyContext) -> None:

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.kinds.base import ApplyContext, KindPlan, PlanContext, ReadContext
+from reconciler.kinds.base import (
+    ApplyContext,
+    Defaults,
+    KindPlan,
+    PlanContext,
+    ReadContext,
+)
+from reconciler.kinds.exporting import EnvNames, ExportPart, text
+from reconciler.kinds.server import Server
 from reconciler.plan import Action, Change, Label, Phase, Undeclared, fingerprint
 
 
-class RestrictionsKind:
+class RestrictionsKind(Defaults):
     name = "techRestrictions"
+    noun = "tech restriction"
+    section = "server"
+    model = Server
+    attributes = ("techRestrictions",)
+    phase = Phase.SERVER
+    depends_on: tuple[str, ...] = ()
     batched = True
+    prune = "techRestrictions"
+    ignorable = False
+    export_file = "server.yaml"
 
     def read(self, ctx: ReadContext) -> list[str] | None:
-        if ctx.manifest.model.server.techRestrictions is None:
+        if ctx.model.server.techRestrictions is None and not ctx.everything:
             return None
         return ctx.client.server_tech_restrictions_get()
+
+    def identities(self, live: list[str] | None) -> set[str]:
+        return set(live or ())
+
+    def export(self, live: Mapping[str, Any], names: EnvNames) -> ExportPart:
+        patterns: list[str] = live[self.name] or []
+        return ExportPart(data={"techRestrictions": sorted(text(p) for p in patterns)})
 
     def snapshot(self, identity: str, live: list[str] | None) -> Any:
         return identity in (live or [])
@@ -51,7 +75,7 @@ class RestrictionsKind:
             action=action,
             kind=self.name,
             identity=pattern,
-            phase=Phase.SERVER,
+            phase=self.phase,
             labels=(label,),
             fingerprint=fingerprint(action is Action.DELETE),
         )

@@ -2,98 +2,162 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+from pydantic import SecretStr, StrictBool, StrictStr, field_validator
 
 from reconciler.errors import ShcfgError
+from reconciler.kinds.attrs import (
+    Attr,
+    LifecycleAttr,
+    ManifestModel,
+    NonEmptyStr,
+    Role,
+    fields_with,
+    no_duplicates,
+    value,
+)
 from reconciler.kinds.base import (
     ApplyContext,
+    Defaults,
     KindPlan,
     PlanContext,
     ReadContext,
+    create_pairs,
     field_changes,
+    match,
+    prune_undeclared,
     same,
+    secret_fields,
+    unique,
+    update_pairs,
 )
-from reconciler.kinds.groups import LiveGroups
-from reconciler.manifest.models import Technician
-from reconciler.plan import Action, Change, FieldChange, Label, Phase, Undeclared, fingerprint
+from reconciler.kinds.exporting import (
+    EnvNames,
+    ExportPart,
+    declared_attributes,
+    text,
+    write_only_footer,
+)
+from reconciler.kinds.groups import names_by_id
+from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
 
-ATTRIBUTES = ("displayName", "emailAddress", "enabled", "allowLocallyAuthenticatedLogins")
+
+class Technician(ManifestModel):
+    """A technician account; identity: ``username``."""
+
+    username: Annotated[NonEmptyStr, Attr(Role.IDENTITY, "identity")]
+    renamedFrom: Annotated[
+        NonEmptyStr | None, Attr(Role.RENAME, "rename in place: keeps uniqueID and sessions")
+    ] = None
+    displayName: Annotated[StrictStr | None, value()] = None
+    emailAddress: Annotated[StrictStr | None, value("must look like an address")] = None
+    enabled: Annotated[
+        StrictBool | None,
+        value("label `disables-technician` when turned off", security=True),
+    ] = None
+    allowLocallyAuthenticatedLogins: Annotated[StrictBool | None, value()] = None
+    groups: Annotated[
+        list[StrictStr] | None,
+        Attr(
+            Role.REFS,
+            "group names (declared or live), a set; resolved to IDs at apply time, so a "
+            "technician can join a group created in the same run",
+            api="groupIDs",
+            security=True,
+        ),
+    ] = None
+    password: Annotated[
+        SecretStr | None,
+        Attr(
+            Role.WRITE_ONLY,
+            "set on create, and on every apply only with `--rotate-secrets`; label `sets-password`",
+            api="technicians/password/set",
+            security=True,
+        ),
+    ] = None
+    lifecycle: LifecycleAttr = None
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_groups(cls, value: list[str] | None) -> list[str] | None:
+        return no_duplicates(value, "group")
+
+
+ATTRIBUTES = fields_with(Technician, Role.VALUE)
+#: Accounts shcfg never manages: never pruned, never exported.
 PROTECTED_FLAGS = ("isAnonymous", "appProfilesUser")
 
 
-class TechniciansKind:
+class TechniciansKind(Defaults):
     name = "technicians"
+    noun = "technician"
+    section = "technicians"
+    model = Technician
+    attributes = None
+    phase = Phase.TECHNICIANS
+    depends_on = ("groups",)
+    batched = False
+    prune = "technicians"
+    ignorable = True
+    export_file = "technicians.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, dict[str, Any]]:
-        by_username: dict[str, dict[str, Any]] = {}
-        for tech in ctx.client.technicians_list():
-            if tech.username in by_username:
-                raise ShcfgError(
-                    f"technicians/list: the server returned two technicians named {tech.username!r}"
-                )
-            by_username[tech.username] = tech.model_dump(mode="json", exclude_none=True)
-        return by_username
+        listed = ctx.client.technicians_list()
+        unique("technicians/list", "technicians with uniqueID", (t.uniqueID for t in listed))
+        unique("technicians/list", "technicians named", (t.username for t in listed))
+        return {t.username: t.model_dump(mode="json", exclude_none=True) for t in listed}
+
+    def identities(self, live: dict[str, dict[str, Any]]) -> set[str]:
+        return set(live)
+
+    def live_id(self, identity: str, live: dict[str, dict[str, Any]]) -> int | None:
+        tech = live.get(identity)
+        return None if tech is None else int(tech["uniqueID"])
 
     def snapshot(self, identity: str, live: dict[str, dict[str, Any]]) -> Any:
         return live.get(identity)
 
     def plan(self, ctx: PlanContext) -> KindPlan:
         live: dict[str, dict[str, Any]] = ctx.live[self.name]
-        names = _group_names_by_id(ctx)
+        names = names_by_id(ctx.live, ctx.manifest.model.groups)
         result = KindPlan(live_count=len(live))
         claimed: set[str] = set()
         for tech in ctx.manifest.model.technicians:
-            current, rename_from = _match(tech, live)
+            current, rename_from = match(live, tech.username, tech.renamedFrom)
             if current is None:
                 result.changes.append(self._create(ctx, tech))
                 continue
             claimed.add(rename_from or tech.username)
-            change = self._update(ctx, tech, current, names, rename_from, live)
+            change = self._update(ctx, tech, current, names, rename_from)
             if change is not None:
                 result.changes.append(change)
-        prune = ctx.manifest.model.prune.technicians
-        for username, current in sorted(live.items()):
-            if username in claimed or ctx.ignored(self.name, username):
-                continue
-            protected = next((f for f in PROTECTED_FLAGS if current.get(f) is True), None)
-            if prune and protected is None:
-                result.changes.append(
-                    Change(
-                        action=Action.DELETE,
-                        kind=self.name,
-                        identity=username,
-                        phase=Phase.DELETE_TECHNICIANS,
-                        live_id=int(current["uniqueID"]),
-                        labels=(Label.DELETES_TECHNICIAN,),
-                        fingerprint=fingerprint(current),
-                    )
-                )
-            else:
-                reason = (
-                    f"{protected} accounts are never pruned"
-                    if protected
-                    else ("prune.technicians is off")
-                )
-                result.undeclared.append(
-                    Undeclared(kind=self.name, identity=username, reason=reason)
-                )
+        prune_undeclared(self, ctx, live, claimed, result, self._delete, _never_pruned)
         return result
 
+    def _delete(self, username: str, current: dict[str, Any]) -> Change:
+        return Change(
+            action=Action.DELETE,
+            kind=self.name,
+            identity=username,
+            phase=Phase.DELETE_TECHNICIANS,
+            live_id=int(current["uniqueID"]),
+            labels=(Label.DELETES_TECHNICIAN,),
+            fingerprint=fingerprint(current),
+        )
+
     def _create(self, ctx: PlanContext, tech: Technician) -> Change:
-        pairs: list[tuple[str, Any, Any]] = [
-            (k, None, getattr(tech, k)) for k in ATTRIBUTES if getattr(tech, k) is not None
-        ]
+        pairs = create_pairs(self, tech)
         if tech.groups is not None:
             pairs.append(("groups", None, sorted(tech.groups)))
         fields = field_changes(ctx, self.name, tech.username, pairs)
-        if tech.password is not None:
-            fields.append(FieldChange(path="password", sensitive=True))
+        fields += secret_fields(self, tech, None, rotate=ctx.rotate_secrets)
         return Change(
             action=Action.CREATE,
             kind=self.name,
             identity=tech.username,
-            phase=Phase.TECHNICIANS,
+            phase=self.phase,
             fields=tuple(fields),
             labels=_labels(fields),
             fingerprint=fingerprint(None),
@@ -106,35 +170,53 @@ class TechniciansKind:
         current: dict[str, Any],
         names: dict[int, str],
         rename_from: str | None,
-        live: dict[str, dict[str, Any]],
     ) -> Change | None:
         pairs: list[tuple[str, Any, Any]] = []
         if rename_from:
             pairs.append(("username", rename_from, tech.username))
-        for key in ATTRIBUTES:
-            want = getattr(tech, key)
-            if want is not None and not same(current.get(key), want):
-                pairs.append((key, current.get(key), want))
+        pairs += update_pairs(self, tech, current)[0]
         if tech.groups is not None:
             have = sorted(names.get(i, f"#{i}") for i in current.get("groupIDs") or [])
             if have != sorted(tech.groups):
                 pairs.append(("groups", have, sorted(tech.groups)))
         fields = field_changes(ctx, self.name, tech.username, pairs)
-        if tech.password is not None and ctx.rotate_secrets:
-            fields.append(FieldChange(path="password", sensitive=True))
+        fields += secret_fields(self, tech, current, rotate=ctx.rotate_secrets)
         if not fields:
             return None
         return Change(
             action=Action.UPDATE,
             kind=self.name,
             identity=tech.username,
-            phase=Phase.TECHNICIANS,
+            phase=self.phase,
             fields=tuple(fields),
             labels=_labels(fields),
             live_id=int(current["uniqueID"]),
             rename_from=rename_from,
-            fingerprint=fingerprint(live.get(rename_from or tech.username)),
+            fingerprint=fingerprint(current),
         )
+
+    def export(self, live: Mapping[str, Any], names: EnvNames) -> ExportPart:
+        techs: dict[str, dict[str, Any]] = live[self.name]
+        group_names = names_by_id(live)
+        part = ExportPart(data=[])
+        skipped, write_only = [], []
+        for username, data in sorted(techs.items()):
+            flag = next((f for f in PROTECTED_FLAGS if data.get(f) is True), None)
+            if flag:
+                skipped.append(f"{username} ({flag})")
+                continue
+            item: dict[str, Any] = {"username": text(username)}
+            item.update(declared_attributes(Technician, data))
+            if data.get("groupIDs") is not None:
+                item["groups"] = sorted(
+                    text(group_names[i]) for i in data["groupIDs"] if i in group_names
+                )
+            write_only.append((names.make("TECH", username, "PASSWORD"), username))
+            part.data.append(item)
+        if skipped:
+            part.header.append("Not exported (never managed by shcfg): " + ", ".join(skipped) + ".")
+        part.footer = write_only_footer("technician", write_only)
+        return part
 
     def apply(self, changes: Sequence[Change], ctx: ApplyContext) -> None:
         for change in changes:
@@ -163,28 +245,9 @@ class TechniciansKind:
                 ctx.client.technicians_password_set(unique_id, ctx.value(change, password))
 
 
-def _match(
-    tech: Technician, live: dict[str, dict[str, Any]]
-) -> tuple[dict[str, Any] | None, str | None]:
-    if tech.username in live:
-        return live[tech.username], None
-    if tech.renamedFrom and tech.renamedFrom in live:
-        return live[tech.renamedFrom], tech.renamedFrom
-    return None, None
-
-
-def _group_names_by_id(ctx: PlanContext) -> dict[int, str]:
-    """Live group IDs by the name the manifests will give them (renames included)."""
-    groups: LiveGroups = ctx.live["groups"]
-    names = {int(g["uniqueID"]): name for name, g in groups.by_name.items()}
-    for group in ctx.manifest.model.groups:
-        if (
-            group.renamedFrom
-            and group.renamedFrom in groups.by_name
-            and (group.name not in groups.by_name)
-        ):
-            names[int(groups.by_name[group.renamedFrom]["uniqueID"])] = group.name
-    return names
+def _never_pruned(current: dict[str, Any]) -> str | None:
+    flag = next((f for f in PROTECTED_FLAGS if current.get(f) is True), None)
+    return f"{flag} accounts are never pruned" if flag else None
 
 
 def _attributes(change: Change, ctx: ApplyContext) -> dict[str, Any]:

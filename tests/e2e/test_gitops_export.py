@@ -136,7 +136,7 @@ def _export(cli: Shcfg, *extra: str) -> Path:
 
 
 def test_export_writes_one_sorted_file_per_kind_without_secrets(rich: Shcfg) -> None:
-    out = _export(rich, "--include-machines")
+    out = _export(rich)
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
     yaml = YAML(typ="safe")
     docs = {name: yaml.load((out / name).read_text()) for name in FILES}
@@ -171,12 +171,33 @@ def test_export_lists_placeholders_and_makes_no_write(rich: Shcfg) -> None:
     assert "SHCFG_GROUP_HELPDESK_VIDEO_PASSWORD" in result.stdout
     assert rich.writes() == []
     written = sorted(p.name for p in (rich.workdir / "exported").iterdir())
+    assert written == sorted(FILES)
+
+
+def test_export_without_machines_reads_no_machine(rich: Shcfg) -> None:
+    rich.sandbox.reset_calls()
+    result = rich("export", "--out", "exported", "--no-machines")
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (rich.workdir / "exported").iterdir())
     assert written == ["groups.yaml", "server.yaml", "technicians.yaml"]
+    assert not [c.query for c in rich.sandbox.calls if c.query.startswith("machine")]
+
+
+def test_export_reads_each_answer_once(rich: Shcfg) -> None:
+    """The kinds' reads, not a second reader: one machines/list shared by machines and
+    machine groups, notes and properties batched, one permissions read per group."""
+    rich.sandbox.reset_calls()
+    assert rich("export", "--out", "exported").exit_code == 0
+    queries = [c.query for c in rich.sandbox.calls]
+    assert queries.count("machines/list") == 1
+    assert queries.count("machines/notes/get") == 1
+    assert queries.count("machines/properties/get") == 1
+    assert queries.count("groups/permissions/get") == len(RICH["groups"])
 
 
 def test_export_is_stable_apart_from_the_timestamp(rich: Shcfg) -> None:
-    first = {n: (_export(rich, "--include-machines") / n).read_text() for n in FILES}
-    second = {n: (_export(rich, "--include-machines") / n).read_text() for n in FILES}
+    first = {n: (_export(rich) / n).read_text() for n in FILES}
+    second = {n: (_export(rich) / n).read_text() for n in FILES}
 
     def strip(text: str) -> list[str]:
         return [line for line in text.splitlines() if not line.startswith("# written ")]
@@ -185,7 +206,7 @@ def test_export_is_stable_apart_from_the_timestamp(rich: Shcfg) -> None:
 
 
 def test_export_then_plan_shows_no_changes(rich: Shcfg) -> None:
-    out = _export(rich, "--include-machines")
+    out = _export(rich)
     assert rich("validate", str(out), env=SECRETS).exit_code == 0
     rich.sandbox.reset_calls()
     result = rich("plan", str(out), "--detailed-exitcode", env=SECRETS)
@@ -228,7 +249,7 @@ def _configuration(snapshot: dict[str, Any]) -> dict[str, Any]:
 def test_disaster_recovery_rebuilds_the_configuration_on_a_fresh_server(
     rich: Shcfg, fresh: Shcfg
 ) -> None:
-    out = _export(rich, "--include-machines")
+    out = _export(rich)
     assert _configuration(rich.sandbox.snapshot()) != _configuration(fresh.sandbox.snapshot())
     applied = fresh("apply", str(out), "--auto-approve", env=SECRETS)
     assert applied.exit_code == 0, applied.output

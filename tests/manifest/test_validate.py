@@ -124,17 +124,20 @@ def test_declared_objects_may_not_match_ignore(write: WriteFn) -> None:
     )
     issues = [str(issue) for issue in check_references(load_manifests([path]))]
     tail = "an ignored object is never changed; remove it from the manifests or from ignore"
-    assert issues == [
-        f"{path}:7:5: technician 'admin' is matched by ignore.technicians pattern 'admin': {tail}",
-        f"{path}:8:5: technician 'alice' is renamed from 'svc-old', which is matched by "
-        f"ignore.technicians pattern 'svc-*': {tail}",
-        f"{path}:3:5: group 'Legacy-A' is matched by ignore.groups pattern 'Legacy*': {tail}",
-        f"{path}:4:5: group 'Modern' is renamed from 'Legacy-B', which is matched by "
-        f"ignore.groups pattern 'Legacy*': {tail}",
-        f"{path}:10:12: machine 'SG_900' is matched by ignore.machines pattern 'SG_9*': {tail}",
-        f"{path}:11:17: machine group 'Test/Lab' is matched by ignore.machineGroups pattern "
-        f"'Test/*': {tail}",
-    ]
+    assert sorted(issues) == sorted(
+        [
+            f"{path}:7:5: technician 'admin' is matched by ignore.technicians pattern "
+            f"'admin': {tail}",
+            f"{path}:8:5: technician 'alice' is renamed from 'svc-old', which is matched by "
+            f"ignore.technicians pattern 'svc-*': {tail}",
+            f"{path}:3:5: group 'Legacy-A' is matched by ignore.groups pattern 'Legacy*': {tail}",
+            f"{path}:4:5: group 'Modern' is renamed from 'Legacy-B', which is matched by "
+            f"ignore.groups pattern 'Legacy*': {tail}",
+            f"{path}:10:12: machine 'SG_900' is matched by ignore.machines pattern 'SG_9*': {tail}",
+            f"{path}:11:17: machine group 'Test/Lab' is matched by ignore.machineGroups pattern "
+            f"'Test/*': {tail}",
+        ]
+    )
 
 
 def test_every_flag_in_the_manifest_docs_exists() -> None:
