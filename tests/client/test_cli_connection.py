@@ -3,6 +3,7 @@ against the sandbox, and retry notices on a terminal."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def test_backup_query_option_and_environment(shcfg: Shcfg, how: str) -> None:
 def test_retry_notices_print_on_a_terminal_only(
     terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: terminal)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
     cli._retry_notice("groups/list: HTTP 503; retrying (2/5)…")
     err = capsys.readouterr().err
     assert ("retrying (2/5)…" in err) is terminal
