@@ -1,9 +1,11 @@
 """The client's retry policy as a urllib3 ``Retry``: count tries, tell the user, bound the time.
 
 urllib3 retries inside one ``urlopen`` call; the hooks here use only ``Retry``'s public
-methods (``new``, ``increment``, ``sleep``, ``get_retry_after``):
+methods (``new``, ``is_retry``, ``increment``, ``sleep``, ``get_retry_after``):
 
 - a host name that does not resolve is never retried (it will not resolve in a second);
+- only the statuses in the policy's list are retried: urllib3 would also retry a 413 or
+  503 carrying ``Retry-After``, which for a write resends what the server may have done;
 - a ``Retry-After`` above ``RETRY_AFTER_CAP`` stops the request with an error naming it;
 - a retry starts only if it can finish within the request's time budget;
 - every retry is counted and announced through the ``on_retry`` callback.
@@ -80,6 +82,13 @@ class ClientRetry(Retry):
         retry = self.new()
         retry.call = call
         return retry
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """Retry exactly the listed statuses; ``Retry-After`` sets the wait, not whether."""
+        allowed = self.allowed_methods
+        if allowed and method.upper() not in allowed:
+            return False
+        return status_code in (self.status_forcelist or ())
 
     def get_retry_after(self, response: Any) -> float | None:
         """An unreadable ``Retry-After`` is ignored (back-off applies) rather than fatal."""
