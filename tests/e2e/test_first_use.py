@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 
 from reconciler.init import SCHEMA_FILE, STARTER
 from reconciler.progress import ReadProgress
+from reconciler.project import load_project
 from tests.e2e.conftest import Shcfg
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ def test_init_writes_a_project_that_validates_and_plans_as_no_changes(shcfg: Shc
     root = shcfg.workdir / "support"
     project = YAML(typ="safe").load((root / "shcfg.yaml").read_text(encoding="utf-8"))
     assert project == {"manifests": ["manifests/"]}
+    assert load_project(root / "shcfg.yaml").manifests == [root / "manifests"]
     assert "# backupQuery:" in (root / "shcfg.yaml").read_text(encoding="utf-8")
     assert sorted(p.name for p in (root / "manifests").iterdir()) == sorted(STARTER)
     for path in (root / "manifests").iterdir():
