@@ -105,9 +105,9 @@ def check_out_dir(out_dir: Path) -> None:
         named = ", ".join(str(path) for path in foreign[:3])
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         raise ShcfgError(
-            f"export: {named}{more} in --out {out_dir} not written by shcfg export (no "
-            f"'{MARKER.strip()}' first line): refusing to overwrite it or mix it with the "
-            "export; choose another --out, or pass --force"
+            f"export: {named}{more}: not written by shcfg export (no '{MARKER.strip()}' "
+            "first line); refusing to overwrite it or mix it with the export: choose another "
+            "--out, or pass --force"
         )
 
 
