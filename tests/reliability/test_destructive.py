@@ -255,3 +255,19 @@ def test_with_a_project_file_the_count_thresholds_apply(make_shcfg: MakeShcfg) -
     applied = shcfg("apply", str(path), "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert [t["obj"]["username"] for t in shcfg.sandbox.snapshot()["technicians"]] == ["bob"]
+
+
+def test_replacing_every_tech_restriction_needs_no_project_file(make_shcfg: MakeShcfg) -> None:
+    """Restrictions are a setting, guarded against lock-out by keepAccessFrom instead."""
+    shcfg = make_shcfg(seed={"techRestrictions": [r"10\.0\..*"]})
+    path = shcfg.manifest(
+        """\
+        version: 1
+        server:
+          techRestrictions: ['172\\.16\\..*']
+        prune: {techRestrictions: true}
+        """
+    )
+    applied = shcfg("apply", str(path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert shcfg.sandbox.snapshot()["techRestrictions"] == [r"172\.16\..*"]
