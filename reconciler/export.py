@@ -8,32 +8,40 @@ of the same server differ only in the timestamp of the header. Write-only passwo
 cannot be read back: they are not exported, and each file's footer lists the environment
 variables a user may reference to set them. A readable secret (`videoPassword`) becomes a
 `${env:...}` placeholder whose name export returns.
+
+Every file export writes begins with `MARKER`; export replaces only such files. Any other
+YAML in the output directory (a hand-written manifest) would be overwritten or planned
+alongside the export, so export refuses, before reading the server, unless forced.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from rich.console import Console
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reconciler import __version__
 from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
+from reconciler.files import write_atomic
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.exporting import EnvNames
+from reconciler.manifest.files import SUFFIXES
 from reconciler.manifest.models import Manifest
+from reconciler.progress import ReadProgress
 from reconciler.reconcile import read_live
 
 #: Kinds left out unless machines are exported (the biggest reads by far).
 MACHINE_KINDS = ("machines", "machineGroups")
+#: The first line of every file export writes: what it may overwrite.
+MARKER = "# shcfg export: "
 
 
 @dataclass
@@ -51,10 +59,21 @@ def export_manifests(
     *,
     include_machines: bool = True,
     concurrency: int = 8,
+    force: bool = False,
+    console: Console | None = None,
 ) -> tuple[list[Path], list[str]]:
-    """Read the server and write one manifest per kind; return the files and env var names."""
+    """Read the server and write one manifest per kind; return the files and env var names.
+
+    `console`: where the read's progress goes (none when not given).
+    """
+    if not force:
+        check_out_dir(out_dir)
     kinds = [k for k in REGISTRY if include_machines or k not in MACHINE_KINDS]
-    live = read_live(client, None, concurrency=concurrency, everything=True, kinds=kinds)
+    if console is None:
+        live = read_live(client, None, concurrency=concurrency, everything=True, kinds=kinds)
+    else:
+        with ReadProgress(client.url, lambda: client.request_count, console):
+            live = read_live(client, None, concurrency=concurrency, everything=True, kinds=kinds)
     documents, placeholders = build_documents(live, kinds)
     check_documents(documents)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
@@ -64,13 +83,43 @@ def export_manifests(
         path = out_dir / name
         section = next(iter(set(doc.data) - {"version"}))
         header = [
-            f"shcfg export: {section} of {client.url}",
+            f"{MARKER[2:]}{section} of {client.url}",
             f"written {stamp} by shcfg {__version__}; `shcfg plan` against it shows no changes.",
             *doc.header,
         ]
-        _write_atomic(path, dump_yaml(doc.data, header, doc.footer))
+        write_atomic(path, dump_yaml(doc.data, header, doc.footer))
         written.append(path)
     return written, placeholders
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse when `out_dir` holds YAML that export did not write (see the module doc)."""
+    if not out_dir.is_dir():
+        return
+    foreign = [
+        path
+        for path in sorted(out_dir.iterdir())
+        if path.suffix in SUFFIXES and not path.name.startswith(".") and not _exported(path)
+    ]
+    if foreign:
+        named = ", ".join(str(path) for path in foreign[:3])
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise ShcfgError(
+            f"export: {named}{more}: not written by shcfg export (no '{MARKER.strip()}' "
+            "first line); refusing to overwrite it or mix it with the export: choose another "
+            "--out, or pass --force"
+        )
+
+
+def _exported(path: Path) -> bool:
+    """True for a regular file whose first line is export's marker."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(MARKER)) == MARKER.encode()
+    except OSError:
+        return False
 
 
 def build_documents(
@@ -138,14 +187,3 @@ def dump_yaml(data: dict[str, Any], header: list[str], footer: list[str]) -> str
     if footer:
         text += "\n" + "".join(f"# {line}\n" for line in footer)
     return text
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

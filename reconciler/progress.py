@@ -1,8 +1,9 @@
-"""Progress of a long apply: a rich bar on a terminal, periodic plain lines otherwise.
+"""Progress of a long apply or read: rich on a terminal, plain lines otherwise.
 
 A CI log has no terminal to redraw a bar in, so there the progress is a line every
 `interval` seconds or every `every` changes (whichever comes first), and one at the end.
 It is fed by the `notify` callback of `apply_plan`, which may be called from pool threads.
+A read (export) has no total to count towards: it shows the requests sent so far.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
 Notify = Callable[[str, Any, str], None]
 INTERVAL = 5.0
@@ -104,3 +115,68 @@ class ApplyProgress:
             f"Progress: {self.done}/{self.total} changes{failed}, {now - self._start:.0f}s elapsed",
             highlight=False,
         )
+
+
+class _Count(ProgressColumn):
+    """A live count, read afresh at every refresh (the reads report nothing themselves)."""
+
+    def __init__(self, count: Callable[[], int], unit: str) -> None:
+        super().__init__()
+        self.count = count
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{self.count():,} {self.unit}")
+
+
+class ReadProgress:
+    """While a server is read: a spinner with the requests sent so far on a terminal,
+    a line before and a line after otherwise."""
+
+    def __init__(
+        self,
+        what: str,
+        requests: Callable[[], int],
+        console: Console,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.what = what
+        self.requests = requests
+        self.console = console
+        self.clock = clock
+        self._start = clock()
+        self._bar: Progress | None = None
+        if console.is_terminal:
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn(f"Reading {what}"),
+                _Count(requests, "requests"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+
+    def __enter__(self) -> ReadProgress:
+        self._start = self.clock()
+        if self._bar is not None:
+            self._bar.start()
+            self._bar.add_task("read", total=None)
+        else:
+            self.console.print(f"Reading {self.what}...", highlight=False)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        if exc_type is None:
+            self.console.print(
+                f"Read {self.what}: {self.requests():,} requests in "
+                f"{self.clock() - self._start:.1f}s",
+                highlight=False,
+            )

@@ -1,7 +1,8 @@
 """Guards against destructive plans (docs/safety.md). Pure: they judge data, read nothing.
 
 The workflow reads every fact a guard needs (live counts, restrictions left alone,
-active sessions) in the read phase, at apply time for a saved plan, and passes them in.
+active sessions, whether a project file names the whole manifest set) in the read phase,
+at apply time for a saved plan, and passes them in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from dataclasses import dataclass, field
 
 from reconciler.manifest import Manifest
 from reconciler.plan import Action, Plan, UnsafePlanError
+from reconciler.project import PROJECT_FILE, find_project
+
+# A server setting, not objects: replacing every pattern loses nothing that cannot be
+# typed back, and `keepAccessFrom` guards the lockout. Only the project threshold applies.
+SETTING_KINDS = frozenset({"techRestrictions"})
 
 # (technician username, session ID) of a live support or access session.
 Session = tuple[str, str]
@@ -20,10 +26,17 @@ Session = tuple[str, str]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """A kind's deletions are refused when they exceed BOTH limits (as octoDNS does)."""
+    """A kind's deletions are refused when they exceed BOTH limits (as octoDNS does).
+
+    They apply when a project file names the whole manifest set. Without one, nothing
+    says the files given are the whole set (one file of four would prune what the other
+    three declare), so deleting every live object of a kind, or more than
+    `unscoped_share` of them, is refused whatever the count.
+    """
 
     max_deletes: int = 10
     max_delete_share: float = 0.25
+    unscoped_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,10 +74,21 @@ class Facts:
     live_restrictions: frozenset[str] = frozenset()
     # None when not read: the manifests can neither delete nor disable a technician.
     sessions: tuple[Session, ...] | None = None
+    # True when a project file (shcfg.yaml) names the whole manifest set.
+    project: bool = False
 
 
-def facts_of(current: Plan, model: Manifest, sessions: Iterable[Session] | None) -> Facts:
-    """Facts from a plan made of live state just read (and the model it was made from)."""
+def facts_of(
+    current: Plan,
+    model: Manifest,
+    sessions: Iterable[Session] | None,
+    *,
+    project: bool | None = None,
+) -> Facts:
+    """Facts from a plan made of live state just read (and the model it was made from).
+
+    `project` None: whether `shcfg.yaml` is found from the working directory up.
+    """
     undeclared = {u.identity for u in current.undeclared if u.kind == "techRestrictions"}
     planned = [c for c in current.changes if c.kind == "techRestrictions"]
     missing = {c.identity for c in planned if c.action is Action.CREATE}
@@ -74,6 +98,7 @@ def facts_of(current: Plan, model: Manifest, sessions: Iterable[Session] | None)
         live_counts=dict(current.live_counts),
         live_restrictions=frozenset(present | undeclared | pruned),
         sessions=None if sessions is None else tuple(sessions),
+        project=find_project() is not None if project is None else project,
     )
 
 
@@ -115,15 +140,26 @@ def _delete_thresholds(plan: Plan, facts: Facts, thresholds: Thresholds) -> list
     problems = []
     for kind, live in sorted(facts.live_counts.items()):
         deletes = sum(1 for c in plan.changes if c.kind == kind and c.action is Action.DELETE)
-        if (
-            live
-            and deletes > thresholds.max_deletes
-            and deletes / live > thresholds.max_delete_share
-        ):
+        if not live or not deletes:
+            continue
+        share = deletes / live
+        if facts.project:
+            if deletes > thresholds.max_deletes and share > thresholds.max_delete_share:
+                problems.append(
+                    f"refusing to delete {deletes} of {live} {kind} ({share:.0%}, more than "
+                    f"{thresholds.max_deletes} and {thresholds.max_delete_share:.0%}); "
+                    "check prune/ignore, or pass --force"
+                )
+        elif kind not in SETTING_KINDS and (deletes >= live or share > thresholds.unscoped_share):
+            amount = (
+                "all of them"
+                if deletes >= live
+                else f"{share:.0%}, more than {thresholds.unscoped_share:.0%}"
+            )
             problems.append(
-                f"refusing to delete {deletes} of {live} {kind} ({deletes / live:.0%}, more than "
-                f"{thresholds.max_deletes} and {thresholds.max_delete_share:.0%}); "
-                "check prune/ignore, or pass --force"
+                f"refusing to delete {deletes} of {live} {kind} ({amount}): without a "
+                f"project file ({PROJECT_FILE}) the manifests given may not be the whole set; "
+                "check prune/ignore, run `shcfg init`, or pass --force"
             )
     return problems
 

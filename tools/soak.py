@@ -222,6 +222,8 @@ def run_once(
     workdir.mkdir(parents=True, exist_ok=True)
     manifest = workdir / "manifest.yaml"
     manifest.write_text(MANIFEST, encoding="utf-8")
+    # The whole set, as a project names it: pruning the seed's only group is then no mass delete.
+    (workdir / "shcfg.yaml").write_text("manifests: [manifest.yaml]\n", encoding="utf-8")
     config = SandboxConfig(
         token=TOKEN,
         seed=SEED,

@@ -36,9 +36,10 @@ def cli(ctx: click.Context, **conn: Any) -> None:
 
 def _register() -> None:
     """Each family of commands in its own module; one line here adds a command."""
-    from reconciler.cli import manifests, sandbox, server
+    from reconciler.cli import init, manifests, sandbox, server
 
     for command in (
+        init.init,
         manifests.validate,
         manifests.plan,
         manifests.apply,

@@ -38,13 +38,21 @@ from reconciler.console import (
     show_default=True,
     help="Requests in flight.",
 )
+@click.option("--force", is_flag=True, help="Overwrite YAML in --out that export did not write.")
 @connection_options
 @click.pass_context
 @handle_errors
 def export(
-    ctx: click.Context, out_dir: str, include_machines: bool, concurrency: int, **conn: Any
+    ctx: click.Context,
+    out_dir: str,
+    include_machines: bool,
+    concurrency: int,
+    force: bool,
+    **conn: Any,
 ) -> None:
     """Write the live configuration as manifests (secrets become ${env:...} placeholders).
+
+    Only files an earlier export wrote are replaced: other YAML in --out is refused.
 
     \b
     Examples:
@@ -59,7 +67,12 @@ def export(
     client = make_client(connection, read_token(connection.get("token_file")), concurrency)
     try:
         written, placeholders = export_manifests(
-            client, Path(out_dir), include_machines=include_machines, concurrency=concurrency
+            client,
+            Path(out_dir),
+            include_machines=include_machines,
+            concurrency=concurrency,
+            force=force,
+            console=OUTPUT.err,
         )
     finally:
         client.close()

@@ -1,9 +1,13 @@
-"""Destructive changes via the CLI: thresholds, active sessions, keepAccessFrom, preventDestroy."""
+"""Destructive changes via the CLI: thresholds, active sessions, keepAccessFrom, preventDestroy.
+
+The count thresholds (more than 10 objects and 25 %) are those of a project whose
+`shcfg.yaml` names the whole manifest set; without one, stricter limits apply.
+"""
 
 from __future__ import annotations
 
 from reconciler.client.api import SimpleHelpClient
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, Shcfg
 from tests.reliability.conftest import MakeShcfg
 
 TECHS = [{"username": f"tech{i:02}"} for i in range(12)]
@@ -13,6 +17,12 @@ technicians:
   - username: tech00
 prune: {technicians: true}
 """
+
+
+def _project(shcfg: Shcfg, *manifests: str) -> None:
+    """A project file naming the whole set: the count thresholds apply, not the unscoped ones."""
+    listed = "".join(f"  - {name}\n" for name in manifests or ("manifest.yaml",))
+    (shcfg.workdir / "shcfg.yaml").write_text(f"manifests:\n{listed}", encoding="utf-8")
 
 
 def _one_error_block(stderr: str) -> list[str]:
@@ -27,6 +37,7 @@ def test_delete_threshold_refused_without_force_naming_the_numbers(
 ) -> None:
     shcfg = make_shcfg(seed={"technicians": TECHS})
     path = shcfg.manifest(PRUNE_ALL)
+    _project(shcfg)
     for args in (("plan",), ("apply", "--auto-approve")):
         refused = shcfg(*args, str(path))
         assert refused.exit_code == 1
@@ -42,6 +53,7 @@ def test_delete_threshold_refused_without_force_naming_the_numbers(
 def test_deletes_under_either_limit_pass(make_shcfg: MakeShcfg) -> None:
     # 10 deletes of 12 (83%) is not more than 10 objects: allowed.
     shcfg = make_shcfg(seed={"technicians": TECHS})
+    _project(shcfg)
     path = shcfg.manifest(
         PRUNE_ALL.replace("  - username: tech00\n", "  - username: tech00\n  - username: tech01\n")
     )
@@ -169,6 +181,7 @@ def test_saved_plan_delete_threshold_uses_the_live_count_at_apply(make_shcfg: Ma
     shcfg = make_shcfg(seed={"technicians": techs})
     kept = "".join(f"  - username: tech{i:02}\n" for i in range(39))
     path = shcfg.manifest(f"version: 1\ntechnicians:\n{kept}prune: {{technicians: true}}\n")
+    _project(shcfg)
     assert shcfg("plan", str(path), "--out", "plan.json").exit_code == 0
     ids = {
         t["obj"]["username"]: t["obj"]["uniqueID"] for t in shcfg.sandbox.snapshot()["technicians"]
@@ -200,3 +213,61 @@ def test_saved_plan_session_guard_reads_sessions_at_apply(make_shcfg: MakeShcfg)
     assert shcfg.writes() == []
     reads = [c.query for c in shcfg.sandbox.calls]
     assert reads.count("support/sessions/list") == 1
+
+
+ONLY_BOB = "version: 1\ntechnicians:\n  - username: bob\nprune: {technicians: true}\n"
+
+
+def test_without_a_project_file_deleting_every_object_of_a_kind_is_refused(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg(seed={"technicians": [{"username": "alice"}]})
+    path = shcfg.manifest("version: 1\nprune: {technicians: true}\n")
+    refused = shcfg("apply", str(path), "--auto-approve")
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "refusing to delete 1 of 1 technicians (all of them)" in line
+    assert "project file (shcfg.yaml)" in line and "--force" in line
+    assert '- technicians "alice"' in refused.stdout
+    assert shcfg.writes() == []
+    forced = shcfg("apply", str(path), "--auto-approve", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert shcfg.sandbox.snapshot()["technicians"] == []
+
+
+def test_without_a_project_file_more_than_half_is_refused_half_is_not(
+    make_shcfg: MakeShcfg,
+) -> None:
+    shcfg = make_shcfg(seed={"technicians": [{"username": u} for u in ("al", "bob", "cy")]})
+    refused = shcfg("plan", str(shcfg.manifest(ONLY_BOB)))
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "refusing to delete 2 of 3 technicians (67%, more than 50%)" in line
+    two = ONLY_BOB.replace("bob\n", "bob\n  - username: cy\n")
+    assert shcfg("plan", str(shcfg.manifest(two))).exit_code == 0
+
+
+def test_with_a_project_file_the_count_thresholds_apply(make_shcfg: MakeShcfg) -> None:
+    """2 of 3 (refused without a project file) is not more than 10 objects: allowed."""
+    shcfg = make_shcfg(seed={"technicians": [{"username": u} for u in ("al", "bob", "cy")]})
+    path = shcfg.manifest(ONLY_BOB)
+    _project(shcfg)
+    applied = shcfg("apply", str(path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert [t["obj"]["username"] for t in shcfg.sandbox.snapshot()["technicians"]] == ["bob"]
+
+
+def test_replacing_every_tech_restriction_needs_no_project_file(make_shcfg: MakeShcfg) -> None:
+    """Restrictions are a setting, guarded against lock-out by keepAccessFrom instead."""
+    shcfg = make_shcfg(seed={"techRestrictions": [r"10\.0\..*"]})
+    path = shcfg.manifest(
+        """\
+        version: 1
+        server:
+          techRestrictions: ['172\\.16\\..*']
+        prune: {techRestrictions: true}
+        """
+    )
+    applied = shcfg("apply", str(path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert shcfg.sandbox.snapshot()["techRestrictions"] == [r"172\.16\..*"]
