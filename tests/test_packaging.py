@@ -50,7 +50,7 @@ def test_wheel_carries_the_licence_and_project_urls(wheel: Path) -> None:
     urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL") or [])
     assert set(urls) >= {"Homepage", "Source", "Documentation"}
     assert all(u.startswith("https://github.com/OWNER/shcfg") for u in urls.values())
-    assert "OWNER/shcfg" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "OWNER/shcfg" in (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
 
 
 def test_wheel_ships_the_demo_data_with_the_examples_content(wheel: Path) -> None:

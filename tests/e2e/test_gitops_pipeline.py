@@ -90,12 +90,12 @@ def test_pre_commit_hook_validates_without_secrets(shcfg: Shcfg) -> None:
     assert "Nope" in bad.stderr
 
 
-def test_manifest_schema_is_fresh_and_named_in_the_readme() -> None:
+def test_manifest_schema_is_fresh_and_named_in_the_manifest_docs() -> None:
     committed = (ROOT / "schemas" / "shcfg-manifest.schema.json").read_text(encoding="utf-8")
     assert committed == render_schema()
     assert SCHEMA_ID.endswith("schemas/shcfg-manifest.schema.json")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "# yaml-language-server: $schema=" in readme
+    docs = (ROOT / "docs" / "manifest.md").read_text(encoding="utf-8")
+    assert "# yaml-language-server: $schema=" in docs
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     target = makefile.split("\nschemas:", 1)[1].split("\n\n", 1)[0]
     assert "reconciler.schemas schemas" in target
