@@ -173,9 +173,8 @@ def plan_options(fn: F) -> F:
     fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
-        default=8,
-        show_default=True,
-        help="Requests in flight at once.",
+        default=None,
+        help="Requests in flight at once (default: shcfg.yaml's concurrency, else 8).",
     )(fn)
     fn = click.option(
         "--rotate-secrets", is_flag=True, help="Set write-only passwords of existing objects too."

@@ -1,0 +1,103 @@
+"""validate, plan and apply over the servers of shcfg.yaml (see reconciler/fleet.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconciler.cli.fleet import Selection, apply_summary, print_outcomes
+from reconciler.console import OUTPUT
+from reconciler.errors import ShcfgError
+from reconciler.project import manifest_set
+
+if TYPE_CHECKING:
+    from reconciler.fleet import Member, Outcome
+    from reconciler.workflow import Options
+
+
+def fleet_options(force: bool, rotate_secrets: bool) -> Callable[[int], Options]:
+    """Each server's workflow options, from its own concurrency."""
+    from reconciler.workflow import Options
+
+    return lambda concurrency: Options(
+        concurrency=concurrency, force=force, rotate_secrets=rotate_secrets
+    )
+
+
+def fleet_validate(selection: Selection, paths: tuple[str, ...]) -> None:
+    """Every selected server's resulting set: shared manifests, its overlays, its variables."""
+    from reconciler.fleet import validate_fleet
+
+    sets = {name: manifest_set(paths, selection.project, name) for name in selection.servers}
+    outcomes = validate_fleet(sets, OUTPUT.redactor)
+    print_outcomes(outcomes, "text")
+    if any(o.failed for o in outcomes.values()):
+        sys.exit(1)
+
+
+def fleet_plan(
+    chosen: list[Member], fmt: str, out: str | None, parallel: int, detailed: bool
+) -> int:
+    """Plan every server side by side, print grouped, return the exit code."""
+    from reconciler.files import check_directory
+    from reconciler.fleet import exit_code, plan_fleet
+
+    out_dir = Path(out) if out else None
+    if out_dir is not None:
+        check_directory(out_dir, "--out")
+        out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = plan_fleet(chosen, OUTPUT.redactor, parallel=parallel, out_dir=out_dir)
+    print_outcomes(outcomes, fmt)
+    if out_dir is not None:
+        OUTPUT.print(
+            f"Saved one plan per server in {out_dir}/. Apply them with: "
+            f"shcfg apply --all-servers --plan {out_dir}",
+            err=True,
+        )
+    return exit_code(outcomes, detailed=detailed)
+
+
+def fleet_apply(
+    chosen: list[Member],
+    auto_approve: bool,
+    plans: Path | None,
+    backup: bool,
+    parallel: int,
+    fail_fast: bool,
+) -> None:
+    """Plan all, confirm once, apply each; the summary is a table of servers."""
+    from reconciler.fleet import apply_fleet
+
+    if plans is not None and not plans.is_dir():
+        raise ShcfgError(f"--plan {plans}: with servers, give the directory of `plan --out DIR`")
+
+    def confirm(outcomes: dict[str, Outcome]) -> bool:
+        print_outcomes(outcomes, "text")
+        for outcome in outcomes.values():
+            outcome.ui.events.clear()
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise ShcfgError("stdin is not a terminal: pass --auto-approve to apply without asking")
+        answer = click.prompt(
+            "Apply these changes to every server above? Only 'yes' will be accepted",
+            default="",
+            show_default=False,
+        )
+        return bool(answer.strip() == "yes")
+
+    outcomes = apply_fleet(
+        chosen,
+        OUTPUT.redactor,
+        confirm,
+        parallel=parallel,
+        plans=plans,
+        backup=backup,
+        fail_fast=fail_fast,
+    )
+    print_outcomes(outcomes, "text")
+    apply_summary(outcomes)
