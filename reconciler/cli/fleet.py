@@ -23,15 +23,19 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENCY = 8
 
 
-def server_options(fn: F) -> F:
-    """--server NAME (repeatable), --all-servers, --parallel-servers N."""
-    fn = click.option(
+def parallel_option(fn: F) -> F:
+    """--parallel-servers N: plan and apply work on that many servers at once."""
+    return click.option(
         "--parallel-servers",
         type=click.IntRange(1, 64),
         default=4,
         show_default=True,
-        help="Servers of shcfg.yaml worked on at once.",
+        help="Servers of shcfg.yaml planned (and applied) at once.",
     )(fn)
+
+
+def server_options(fn: F) -> F:
+    """--server NAME (repeatable), --all-servers."""
     fn = click.option(
         "--all-servers", is_flag=True, help="Every server of shcfg.yaml (apply, export)."
     )(fn)
@@ -93,9 +97,18 @@ def _backup_query_given(conn: dict[str, Any]) -> bool:
 
 
 def server_target(project: Project, name: str, conn: dict[str, Any], concurrency: int) -> Target:
-    """A server's connection: its url/urlEnv, tokenEnv/tokenFile, caBundle, backupQuery."""
+    """A server's `Target`, from its entry in the project file."""
     from reconciler.workflow import Target
 
+    own, token = server_connection(project, name, conn)
+    return Target(token=token, connect=lambda: make_client(own, token, concurrency))
+
+
+def server_connection(
+    project: Project, name: str, conn: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """A server's connection options and token: its url/urlEnv, tokenEnv/tokenFile (read
+    like --token-file, and masked in all output), caBundle, backupQuery."""
     entry = project.model.servers[name]
     url = entry.url or os.environ.get(entry.urlEnv or "", "")
     if not url:
@@ -112,7 +125,7 @@ def server_target(project: Project, name: str, conn: dict[str, Any], concurrency
         own["ca_bundle"] = str(project.resolve(entry.caBundle))
     if not _backup_query_given(conn) and entry.backupQuery:
         own["backup_query"] = entry.backupQuery
-    return Target(token=token, connect=lambda: make_client(own, token, concurrency))
+    return own, token
 
 
 def members(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -101,3 +101,33 @@ def fleet_apply(
     )
     print_outcomes(outcomes, "text")
     apply_summary(outcomes)
+
+
+def each_server(
+    selection: Selection,
+    conn: dict[str, Any],
+    body: Callable[[str, dict[str, Any]], int],
+    fmt: str,
+) -> int:
+    """Run a read-only command's `body` once per server, one after the other, each under a
+    heading line (on stderr for machine formats); the worst exit code wins (1 over 2)."""
+    from reconciler.cli.fleet import server_connection
+    from reconciler.cli.options import SERVER_TOKEN
+    from reconciler.render.fleet import heading
+
+    assert selection.project is not None
+    codes = []
+    for name in selection.servers:
+        try:
+            own, token = server_connection(selection.project, name, conn)
+            OUTPUT.print(heading(name, own["url"]), err=fmt != "text", style="bold")
+            reset = SERVER_TOKEN.set(token)
+            try:
+                codes.append(body(name, own))
+            finally:
+                SERVER_TOKEN.reset(reset)
+        except ShcfgError as exc:
+            for line in str(exc).splitlines():
+                OUTPUT.print(f"Error: [{name}] {line}", err=True, style="bold red")
+            codes.append(1)
+    return 1 if 1 in codes else max(codes, default=0)

@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from reconciler.cli.fleet import members, select, server_options, with_defaults
+from reconciler.cli.fleet import (
+    members,
+    parallel_option,
+    select,
+    server_options,
+    with_defaults,
+)
 from reconciler.cli.fleet_run import fleet_apply, fleet_options, fleet_plan, fleet_validate
 from reconciler.cli.options import (
     connection_options,
@@ -43,7 +49,6 @@ def validate(
     skip_secrets: bool,
     servers: tuple[str, ...],
     all_servers: bool,
-    parallel_servers: int,
 ) -> None:
     """Check manifests offline: schema, references, duplicates, regexes, secrets.
 
@@ -91,6 +96,7 @@ def validate(
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @plan_options
 @server_options
+@parallel_option
 @connection_options
 @click.pass_context
 @handle_errors
@@ -159,6 +165,7 @@ def plan(
 )
 @plan_options
 @server_options
+@parallel_option
 @connection_options
 @click.pass_context
 @handle_errors
