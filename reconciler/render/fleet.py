@@ -34,11 +34,12 @@ def render_fleet_json(results: Results) -> str:
 
 def render_fleet_markdown(results: Results, limit: int = LIMIT) -> str:
     """One comment: a section per server, each given an equal share of what is left."""
-    parts = ["# shcfg plan: " + ", ".join(escape(name) for name in results), ""]
+    # Server names match NAME_PATTERN (no backtick), so a code span shows them as they are.
+    parts = ["# shcfg plan: " + ", ".join(f"`{name}`" for name in results), ""]
     left = limit - len("\n".join(parts)) - 1
     for index, (name, value) in enumerate(results.items()):
         share = left // (len(results) - index)
-        title = f"## Server `{escape(name)}`"
+        title = f"## Server `{name}`"
         if isinstance(value, Plan):
             body = render_markdown(value, max(share - len(title) - 2, 200))
             body = body.replace("## shcfg plan", title, 1)

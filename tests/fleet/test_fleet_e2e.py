@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import jsonschema
 
 from tests.fleet.conftest import Fleet
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "schemas/plan.schema.json").read_text(encoding="utf-8")
+)
 
 SHARED = """\
 version: 1
@@ -126,3 +133,14 @@ def test_saved_plan_directory_applies_each_to_its_own_server(fleet: Fleet) -> No
     (fleet.root / "plans/dr.json").write_bytes((fleet.root / "plans/prod.json").read_bytes())
     swapped = fleet("apply", "--server", "dr", "--plan", "plans", "--auto-approve")
     assert swapped.exit_code == 1 and "Error: [dr]" in swapped.stderr
+
+
+def test_fleet_json_plan_matches_the_schema(fleet: Fleet) -> None:
+    _layout(fleet)
+    result = fleet("plan", "--format", "json", env={"STAGING_TOKEN": "wrong-token-canary-99"})
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, SCHEMA)
+    assert data["servers"]["prod"]["summary"]["create"] == 3
+    assert "error" in data["servers"]["staging"]
+    assert "wrong-token-canary-99" not in result.output
