@@ -36,7 +36,7 @@ def cli(ctx: click.Context, **conn: Any) -> None:
 
 def _register() -> None:
     """Each family of commands in its own module; one line here adds a command."""
-    from reconciler.cli import manifests, sandbox, server
+    from reconciler.cli import compare, manifests, sandbox, server
 
     for command in (
         manifests.validate,
@@ -45,6 +45,7 @@ def _register() -> None:
         server.export,
         server.doctor,
         server.audit,
+        compare.compare,
         sandbox.sandbox,
     ):
         cli.add_command(command)
