@@ -54,6 +54,7 @@ def test_the_example_applies_overlays_and_variables_per_server(fleet: Fleet) -> 
     assert again.exit_code == 0, again.output
     twin = fleet("compare", "--server", "prod", "--server", "dr", env=SECRETS)
     assert twin.exit_code == 2 and "technicians 'oncall': only on prod" in twin.stdout
+    assert "groups 'Helpdesk': max_groupShSessions: 40 (prod) != 20 (dr)" in twin.stdout
 
 
 def _workflow() -> Any:
