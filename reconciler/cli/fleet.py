@@ -82,8 +82,17 @@ def select(names: tuple[str, ...], all_servers: bool, *, required: str | None) -
 
 
 def with_defaults(project: Project | None, conn: dict[str, Any], concurrency: int | None) -> int:
-    """Apply the project file's defaults under the CLI's (and the environment's) options."""
-    if project is not None and project.model.backupQuery and not _backup_query_given(conn):
+    """Apply the project file's defaults under the CLI's (and the environment's) options.
+
+    With servers, the backup query is each server's (`server_connection`): its own, else
+    the project's.
+    """
+    if (
+        project is not None
+        and not project.model.servers
+        and project.model.backupQuery
+        and not _backup_query_given(conn)
+    ):
         conn["backup_query"] = project.model.backupQuery
     if concurrency is not None:
         return concurrency
@@ -123,8 +132,9 @@ def server_connection(
     own = dict(conn, url=url)
     if not conn.get("ca_bundle") and entry.caBundle:
         own["ca_bundle"] = str(project.resolve(entry.caBundle))
-    if not _backup_query_given(conn) and entry.backupQuery:
-        own["backup_query"] = entry.backupQuery
+    backup_query = entry.backupQuery or project.model.backupQuery
+    if not _backup_query_given(conn) and backup_query:
+        own["backup_query"] = backup_query
     return own, token
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.cli.fleet import with_defaults
+import pytest
+
+from reconciler.cli.fleet import server_connection, with_defaults
 from reconciler.project import load_project
 from tests.e2e.conftest import Shcfg
 
@@ -91,3 +93,31 @@ def test_project_defaults_yield_to_options_and_environment(tmp_path: Path) -> No
     assert with_defaults(project, given, 5) == 5
     assert given["backup_query"] == "c/d"
     assert with_defaults(None, {}, None) == 8
+
+
+def test_a_servers_backup_query_and_ca_bundle_come_from_its_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "shcfg.yaml"
+    path.write_text(
+        "manifests: [m/]\nbackupQuery: project/backup\nservers:\n"
+        "  a: {url: 'https://a.example', tokenEnv: A_TOKEN, backupQuery: a/backup,"
+        " caBundle: ca.pem}\n"
+        "  b: {url: 'https://b.example', tokenEnv: B_TOKEN}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("A_TOKEN", "token-of-a-canary")
+    monkeypatch.setenv("B_TOKEN", "token-of-b-canary")
+    monkeypatch.delenv("SIMPLEHELP_BACKUP_QUERY", raising=False)
+    project = load_project(path)
+    conn: dict[str, str] = {}
+    with_defaults(project, conn, None)
+    own, token = server_connection(project, "a", conn)
+    assert (own["backup_query"], own["ca_bundle"], token) == (
+        "a/backup",
+        str(tmp_path / "ca.pem"),
+        "token-of-a-canary",
+    )
+    assert server_connection(project, "b", conn)[0]["backup_query"] == "project/backup"
+    given = {"backup_query": "cli/backup"}
+    assert server_connection(project, "a", given)[0]["backup_query"] == "cli/backup"
