@@ -131,10 +131,13 @@ def plan_fleet(
     return outcomes
 
 
-def validate_fleet(sets: dict[str, ManifestSet], redactor: Redactor) -> dict[str, Outcome]:
-    """Load every server's resulting set (shared + overlays + variables) and check it."""
+def validate_fleet(
+    sets: dict[str, ManifestSet], redactor: Redactor, *, resolve_secrets: bool = True
+) -> dict[str, Outcome]:
+    """Load every server's resulting set (shared + overlays + variables) and check it;
+    without `resolve_secrets`, secret references are checked for syntax only."""
     from reconciler.audit.policy import check_declared
-    from reconciler.manifest import ManifestError, check_references
+    from reconciler.manifest import ManifestError, check_references, load_manifests
 
     stop = threading.Event()
     outcomes = {name: Outcome(name, ServerUi(redactor, stop)) for name in sets}
@@ -142,7 +145,15 @@ def validate_fleet(sets: dict[str, ManifestSet], redactor: Redactor) -> dict[str
         outcome = outcomes[name]
 
         def check(sources: ManifestSet = sources, outcome: Outcome = outcome) -> None:
-            loaded = load(sources, outcome.ui)
+            loaded = load_manifests(
+                list(sources.paths),
+                resolve_secrets=resolve_secrets,
+                overlays=list(sources.overlays),
+                variables=sources.variables,
+            )
+            redactor.add_all(loaded.secret_values)
+            for warning in loaded.warnings:
+                outcome.ui.warn(str(warning))
             issues = check_references(loaded) + check_declared(loaded)
             if issues:
                 raise ManifestError(issues)

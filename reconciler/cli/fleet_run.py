@@ -28,12 +28,12 @@ def fleet_options(force: bool, rotate_secrets: bool) -> Callable[[int], Options]
     )
 
 
-def fleet_validate(selection: Selection, paths: tuple[str, ...]) -> None:
+def fleet_validate(selection: Selection, paths: tuple[str, ...], resolve_secrets: bool) -> None:
     """Every selected server's resulting set: shared manifests, its overlays, its variables."""
     from reconciler.fleet import validate_fleet
 
     sets = {name: manifest_set(paths, selection.project, name) for name in selection.servers}
-    outcomes = validate_fleet(sets, OUTPUT.redactor)
+    outcomes = validate_fleet(sets, OUTPUT.redactor, resolve_secrets=resolve_secrets)
     print_outcomes(outcomes, "text")
     if any(o.failed for o in outcomes.values()):
         sys.exit(1)

@@ -62,7 +62,7 @@ def validate(
 
     selection = select(servers, all_servers, required=None)
     if selection.servers:
-        fleet_validate(selection, paths)
+        fleet_validate(selection, paths, not skip_secrets)
         return
     sources = manifest_set(paths, selection.project)
     loaded = load(sources.paths, resolve_secrets=not skip_secrets)

@@ -144,3 +144,23 @@ def test_fleet_json_plan_matches_the_schema(fleet: Fleet) -> None:
     assert data["servers"]["prod"]["summary"]["create"] == 3
     assert "error" in data["servers"]["staging"]
     assert "wrong-token-canary-99" not in result.output
+
+
+def test_validate_checks_every_servers_set_and_skips_secrets_when_asked(fleet: Fleet) -> None:
+    _layout(fleet)
+    fleet.write(
+        "overlays/prod/pw.yaml",
+        "version: 1\ntechnicians:\n  - username: x\n    password: ${env:X_PW}\n",
+    )
+    fleet.write("manifests/more.yaml", "version: 1\ntechnicians:\n  - username: ${var:site}-desk\n")
+    missing = fleet("validate")
+    assert missing.exit_code == 1
+    assert "Error: [prod]" in missing.stderr and "X_PW" in missing.stderr
+    assert "[dr] Valid:" in missing.stdout
+    assert fleet("validate", "--skip-secrets").exit_code == 0
+    fleet.write("overlays/prod/twice.yaml", "version: 1\ntechnicians:\n  - username: prod-only\n")
+    twice = fleet("validate", "--server", "prod", "--skip-secrets")
+    assert twice.exit_code == 1
+    assert (
+        "overlays/prod/twice.yaml:3:5: technician 'prod-only' already declared at" in twice.stderr
+    )
