@@ -96,8 +96,10 @@ class Outcome:
         return self.error is not None or (self.result is not None and not self.result.ok)
 
 
-def _outcomes(members: list[Member], redactor: Redactor) -> dict[str, Outcome]:
-    stop = threading.Event()
+def _outcomes(
+    members: list[Member], redactor: Redactor, stop: threading.Event | None = None
+) -> dict[str, Outcome]:
+    stop = stop or threading.Event()
     return {m.name: Outcome(m.name, ServerUi(redactor, stop), attempted=False) for m in members}
 
 
@@ -177,19 +179,22 @@ def apply_fleet(
     plans: Path | None,
     backup: bool,
     fail_fast: bool,
+    stop: threading.Event | None = None,
 ) -> dict[str, Outcome]:
     """Lock and plan every server, `confirm` once for all, then apply each.
 
     With `plans` (a directory of saved plans), each server applies `plans/NAME.json`.
+    Setting `stop` (Ctrl-C; or the first failure with `fail_fast`) lets the requests in
+    flight finish and starts nothing more: servers not started are not attempted.
     """
-    outcomes = _outcomes(members, redactor)
+    outcomes = _outcomes(members, redactor, stop)
     prepared: dict[str, Prepared] = {}
     guard = threading.Lock()  # an ExitStack is not thread-safe
     with contextlib.ExitStack() as locks, ThreadPoolExecutor(parallel, "server") as pool:
 
         def ready(member: Member) -> None:
             outcome = outcomes[member.name]
-            if fail_fast and outcome.ui.stop.is_set():
+            if outcome.ui.stop.is_set():
                 return
 
             def work() -> None:
@@ -230,7 +235,7 @@ def apply_fleet(
             item = prepared.get(member.name)
             if item is None:
                 return
-            if fail_fast and outcome.ui.stop.is_set():
+            if outcome.ui.stop.is_set():
                 item.client.close()
                 outcome.attempted = False
                 return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler.cli.options import make_client, masked_token, read_token
-from reconciler.console import EXIT_ERROR, OUTPUT, F, show_plan
+from reconciler.console import EXIT_ERROR, EXIT_INTERRUPTED, OUTPUT, F, show_plan
 from reconciler.errors import ShcfgError
 from reconciler.project import Project, current_project, manifest_set
 
@@ -207,7 +207,7 @@ def _messages(name: str, outcome: Outcome, *, err_only: bool) -> None:
             OUTPUT.print(f"Error: [{name}] {line}", err=True, style="bold red")
 
 
-def apply_summary(outcomes: dict[str, Outcome]) -> None:
+def apply_summary(outcomes: dict[str, Outcome], *, interrupted: bool = False) -> None:
     """The table of servers: applied / failed / not attempted, then the exit code."""
     OUTPUT.print("\nserver".ljust(21) + "status".ljust(16) + "applied  failed  not attempted")
     for name, o in outcomes.items():
@@ -227,5 +227,7 @@ def apply_summary(outcomes: dict[str, Outcome]) -> None:
             f"{name:<20}{status:<16}{counts[0]:>7}{counts[1]:>8}{counts[2]:>15}",
             style="red" if o.failed else None,
         )
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     if any(o.failed or not o.attempted for o in outcomes.values()):
         sys.exit(EXIT_ERROR)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,17 +92,28 @@ def fleet_apply(
         )
         return bool(answer.strip() == "yes")
 
-    outcomes = apply_fleet(
-        chosen,
-        OUTPUT.redactor,
-        confirm,
-        parallel=parallel,
-        plans=plans,
-        backup=backup,
-        fail_fast=fail_fast,
-    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+        OUTPUT.print("Interrupted: finishing the requests in flight, then stopping.", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_signal)
+    try:
+        outcomes = apply_fleet(
+            chosen,
+            OUTPUT.redactor,
+            confirm,
+            parallel=parallel,
+            plans=plans,
+            backup=backup,
+            fail_fast=fail_fast,
+            stop=stop,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print_outcomes(outcomes, "text")
-    apply_summary(outcomes)
+    apply_summary(outcomes, interrupted=stop.is_set() and not fail_fast)
 
 
 def each_server(
