@@ -44,6 +44,7 @@ class Member:
     sources: ManifestSet
     options: Options
     journal: Path | None = None
+    url: str = ""
 
 
 @dataclass
@@ -86,6 +87,9 @@ class Outcome:
     error: str | None = None
     result: ApplyResult | None = None
     attempted: bool = True
+    url: str = ""
+    # True once the error has been printed (apply prints before and after confirming).
+    reported: bool = False
 
     @property
     def plan(self) -> Plan | None:
@@ -100,7 +104,10 @@ def _outcomes(
     members: list[Member], redactor: Redactor, stop: threading.Event | None = None
 ) -> dict[str, Outcome]:
     stop = stop or threading.Event()
-    return {m.name: Outcome(m.name, ServerUi(redactor, stop), attempted=False) for m in members}
+    return {
+        m.name: Outcome(m.name, ServerUi(redactor, stop), attempted=False, url=m.url)
+        for m in members
+    }
 
 
 def _guarded(outcome: Outcome, redactor: Redactor, work: Callable[[], Any]) -> Any:

@@ -105,12 +105,11 @@ def _backup_query_given(conn: dict[str, Any]) -> bool:
     return bool(conn.get("backup_query") or os.environ.get("SIMPLEHELP_BACKUP_QUERY"))
 
 
-def server_target(project: Project, name: str, conn: dict[str, Any], concurrency: int) -> Target:
-    """A server's `Target`, from its entry in the project file."""
+def _target(link: dict[str, Any], token: str, concurrency: int) -> Target:
+    """A server's `Target`: its token, and a client made from its connection options."""
     from reconciler.workflow import Target
 
-    own, token = server_connection(project, name, conn)
-    return Target(token=token, connect=lambda: make_client(own, token, concurrency))
+    return Target(token=token, connect=lambda: make_client(link, token, concurrency))
 
 
 def server_connection(
@@ -155,10 +154,12 @@ def members(
     for name in selection.servers:
         entry = project.model.servers[name]
         own = concurrency or entry.concurrency or project.model.concurrency or DEFAULT_CONCURRENCY
+        link, token = server_connection(project, name, conn)
         out.append(
             Member(
                 name=name,
-                target=server_target(project, name, conn, own),
+                url=link["url"],
+                target=_target(link, token, own),
                 sources=manifest_set(paths, project, name),
                 options=options(own),
                 journal=journal.parent / f"{journal.stem}-{name}{journal.suffix}"
@@ -184,8 +185,9 @@ def print_outcomes(outcomes: dict[str, Outcome], fmt: str) -> None:
             _messages(name, o, err_only=True)
         return
     for name, o in outcomes.items():
-        OUTPUT.print(heading(name, o.plan.server if o.plan is not None else ""), style="bold")
-        _messages(name, o, err_only=False)
+        if o.ui.events or (o.error is not None and not o.reported):
+            OUTPUT.print(heading(name, o.url), style="bold")
+            _messages(name, o, err_only=False)
 
 
 def _messages(name: str, outcome: Outcome, *, err_only: bool) -> None:
@@ -202,9 +204,10 @@ def _messages(name: str, outcome: Outcome, *, err_only: bool) -> None:
             change, message = payload
             line = f"  {SYMBOLS[change.action]} {title(change)}: "
             OUTPUT.print(line + ("done" if kind == "applied" else f"FAILED: {message}"))
-    if outcome.error is not None:
+    if outcome.error is not None and not outcome.reported:
         for line in outcome.error.splitlines():
             OUTPUT.print(f"Error: [{name}] {line}", err=True, style="bold red")
+        outcome.reported = True
 
 
 def apply_summary(outcomes: dict[str, Outcome], *, interrupted: bool = False) -> None:
