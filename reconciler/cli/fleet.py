@@ -117,6 +117,12 @@ def server_connection(
 ) -> tuple[dict[str, Any], str]:
     """A server's connection options and token: its url/urlEnv, tokenEnv/tokenFile (read
     like --token-file, and masked in all output), caBundle, backupQuery."""
+    given = [f"--{k.replace('_', '-')}" for k in ("url", "token_file") if conn.get(k)]
+    if given:
+        raise ShcfgError(
+            f"{' and '.join(given)}: with servers: in {project.path}, each server names its "
+            "own url and token; choose servers with --server NAME"
+        )
     entry = project.model.servers[name]
     url = entry.url or os.environ.get(entry.urlEnv or "", "")
     if not url:

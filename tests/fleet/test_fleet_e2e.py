@@ -110,6 +110,8 @@ def test_server_selection_and_markdown(fleet: Fleet) -> None:
     assert only.exit_code == 0, only.output
     assert "## Server `dr`" in only.stdout and "prod" not in only.stdout
     assert len(only.stdout) < 60_000
+    url = fleet("plan", "--url", fleet.servers["dr"].url)
+    assert url.exit_code == 1 and "--url: with servers: in" in url.stderr
     unknown = fleet("plan", "--server", "nope")
     assert unknown.exit_code == 1 and "known servers are prod, dr, staging" in unknown.stderr
 
