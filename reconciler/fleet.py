@@ -232,9 +232,14 @@ def apply_fleet(
                 outcome.ui.stop.set()
 
         list(pool.map(ready, members))
-        if not _approved(outcomes, prepared, confirm):
-            for item in prepared.values():
-                item.client.close()
+        approved = False
+        try:
+            approved = _approved(outcomes, prepared, confirm)
+        finally:  # cancelled, or nobody to ask: no server is applied, every client closed
+            if not approved:
+                for item in prepared.values():
+                    item.client.close()
+        if not approved:
             raise ShcfgError("apply cancelled")
 
         def run(member: Member) -> None:

@@ -58,6 +58,10 @@ def test_plan_and_apply_the_whole_fleet(fleet: Fleet) -> None:
         assert f"=== server {name} ({fleet.servers[name].url}) ===" in planned.stdout
     refused = fleet("apply", "--auto-approve")
     assert refused.exit_code == 1 and "--all-servers" in refused.stderr
+    unasked = fleet("apply", "--all-servers")  # stdin is not a terminal: nobody to ask
+    assert unasked.exit_code == 1 and "pass --auto-approve" in unasked.stderr
+    assert all(not [c for c in s.calls if c.write] for s in fleet.servers.values())
+    assert "=== server staging" in unasked.stdout  # the plans were shown first
     applied = fleet("apply", "--all-servers", "--auto-approve", "--parallel-servers", "2")
     assert applied.exit_code == 0, applied.output
     assert fleet.hostname("prod") == "support.example.com"
