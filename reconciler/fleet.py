@@ -40,11 +40,19 @@ class Member:
     """One server of the run: how to reach it, what it loads, its options and journal."""
 
     name: str
-    target: Target
+    target: Target | None
     sources: ManifestSet
     options: Options
     journal: Path | None = None
     url: str = ""
+    # Why the server cannot be reached (its token variable unset): it fails alone.
+    problem: str | None = None
+
+    def reach(self) -> Target:
+        """The target, or this server's failure."""
+        if self.target is None:
+            raise ShcfgError(self.problem or f"server {self.name}: no connection")
+        return self.target
 
 
 @dataclass
@@ -132,7 +140,7 @@ def plan_fleet(
         _guarded(
             outcome,
             redactor,
-            lambda: run_plan(member.sources, member.target, outcome.ui, member.options, out),
+            lambda: run_plan(member.sources, member.reach(), outcome.ui, member.options, out),
         )
 
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="server") as pool:
@@ -206,7 +214,8 @@ def apply_fleet(
 
             def work() -> None:
                 loaded = load(member.sources, outcome.ui) if plans is None else None
-                client = member.target.connect()
+                target = member.reach()
+                client = target.connect()
                 try:
                     with guard:
                         locks.enter_context(ServerLock(_state_dir(member.journal), client.url))
@@ -221,7 +230,7 @@ def apply_fleet(
                     prepared[member.name] = prepare_saved(
                         path,
                         client,
-                        member.target.token,
+                        target.token,
                         outcome.ui,
                         member.options,
                         member.sources,

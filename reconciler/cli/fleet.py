@@ -112,17 +112,22 @@ def _target(link: dict[str, Any], token: str, concurrency: int) -> Target:
     return Target(token=token, connect=lambda: make_client(link, token, concurrency))
 
 
-def server_connection(
-    project: Project, name: str, conn: dict[str, Any]
-) -> tuple[dict[str, Any], str]:
-    """A server's connection options and token: its url/urlEnv, tokenEnv/tokenFile (read
-    like --token-file, and masked in all output), caBundle, backupQuery."""
+def refuse_single_server_options(project: Project, conn: dict[str, Any]) -> None:
+    """--url and --token-file name one server: with servers:, each names its own."""
     given = [f"--{k.replace('_', '-')}" for k in ("url", "token_file") if conn.get(k)]
     if given:
         raise ShcfgError(
             f"{' and '.join(given)}: with servers: in {project.path}, each server names its "
             "own url and token; choose servers with --server NAME"
         )
+
+
+def server_connection(
+    project: Project, name: str, conn: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """A server's connection options and token: its url/urlEnv, tokenEnv/tokenFile (read
+    like --token-file, and masked in all output), caBundle, backupQuery."""
+    refuse_single_server_options(project, conn)
     entry = project.model.servers[name]
     url = entry.url or os.environ.get(entry.urlEnv or "", "")
     if not url:
@@ -156,16 +161,25 @@ def members(
 
     project = selection.project
     assert project is not None
+    refuse_single_server_options(project, conn)
     out = []
     for name in selection.servers:
         entry = project.model.servers[name]
         own = concurrency or entry.concurrency or project.model.concurrency or DEFAULT_CONCURRENCY
-        link, token = server_connection(project, name, conn)
+        target: Target | None = None
+        problem: str | None = None
+        url = entry.url or ""
+        try:
+            link, token = server_connection(project, name, conn)
+            target, url = _target(link, token, own), link["url"]
+        except ShcfgError as exc:  # this server fails alone, like one that refuses its token
+            problem = str(exc)
         out.append(
             Member(
                 name=name,
-                url=link["url"],
-                target=_target(link, token, own),
+                url=url,
+                target=target,
+                problem=problem,
                 sources=manifest_set(paths, project, name),
                 options=options(own),
                 journal=journal.parent / f"{journal.stem}-{name}{journal.suffix}"

@@ -171,3 +171,15 @@ def test_validate_checks_every_servers_set_and_skips_secrets_when_asked(fleet: F
     assert (
         "overlays/prod/twice.yaml:3:5: technician 'prod-only' already declared at" in twice.stderr
     )
+
+
+def test_a_server_whose_token_variable_is_unset_fails_alone(fleet: Fleet) -> None:
+    _layout(fleet)
+    result = fleet("apply", "--all-servers", "--auto-approve", env={"DR_TOKEN": ""})
+    assert result.exit_code == 1
+    assert "Error: [dr] server dr: environment variable DR_TOKEN is not set" in result.stderr
+    assert "alice" in fleet.technicians("prod") and "alice" in fleet.technicians("staging")
+    planned = fleet("plan", "--format", "json", env={"DR_TOKEN": ""})
+    assert json.loads(planned.stdout)["servers"]["dr"] == {
+        "error": "server dr: environment variable DR_TOKEN is not set"
+    }
