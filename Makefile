@@ -29,6 +29,7 @@ soak: $(STAMP)
 # CPU and peak memory of plan/apply at --concurrency 16 and 1 (docs/performance.md).
 bench: $(STAMP)
 	$(PY) -m bench.run --out bench-results.json
+	$(PY) -m bench.fleet --out bench-fleet.json
 
 # Regenerate schemas/*.json from the code (a test fails when a committed one is stale).
 schemas: $(STAMP)

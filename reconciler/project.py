@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from reconciler.errors import ShcfgError
 from reconciler.manifest.issues import Issue, Location, ManifestError
+from reconciler.manifest.variables import Variables
 
 PROJECT_FILE = "shcfg.yaml"
 MAX_PROJECT_BYTES = 1024 * 1024
@@ -72,7 +75,15 @@ class Project:
 
     def server_manifests(self, name: str) -> list[Path]:
         """The shared set plus the server's overlays, in that order."""
-        return self.manifests + [self._resolve(p) for p in self.model.servers[name].manifests]
+        return self.manifests + self.server_overlays(name)
+
+    def server_overlays(self, name: str) -> list[Path]:
+        """The server's own manifests, laid over the shared set."""
+        return [self._resolve(p) for p in self.model.servers[name].manifests]
+
+    def resolve(self, value: str) -> Path:
+        """A path written in the project file (a token file, a CA bundle): relative to it."""
+        return self._resolve(value)
 
     def where(self, *path: str | int) -> Location:
         """The best-known position of a key, for errors about values in the file."""
@@ -87,6 +98,46 @@ class Project:
     def _resolve(self, value: str) -> Path:
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.root / path
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    """What one run loads: paths, a server's overlays and variables, and, when the paths
+    are only part of the project's set, the note that prune is off for this run."""
+
+    paths: tuple[str, ...]
+    overlays: tuple[str, ...] = ()
+    variables: Variables | None = None
+    partial: str | None = None
+
+
+def manifest_set(
+    paths: Sequence[str], project: Project | None, server: str | None = None
+) -> ManifestSet:
+    """The manifests of a run: `paths`, else the project's set (plus `server`'s overlays)."""
+    entry = project.model.servers[server] if project is not None and server else None
+    variables = Variables(server, entry.vars) if entry is not None and server else None
+    overlays = tuple(str(p) for p in project.server_overlays(server)) if project and server else ()
+    if not paths:
+        if project is None:
+            raise ShcfgError(
+                f"no manifest given and no {PROJECT_FILE} found in {Path.cwd()} or above: "
+                "pass one or more files or directories"
+            )
+        return ManifestSet(tuple(str(p) for p in project.manifests), overlays, variables)
+    partial = None
+    if project is not None and not project.covers([Path(p) for p in paths]):
+        partial = (
+            f"prune is off: these paths are not the whole manifest set of {PROJECT_FILE} "
+            f"({project.path})"
+        )
+    return ManifestSet(tuple(paths), overlays if partial is None else (), variables, partial)
+
+
+def current_project() -> Project | None:
+    """The project file of the working directory (or above), loaded; None when there is none."""
+    path = find_project()
+    return load_project(path) if path is not None else None
 
 
 def _canonical(path: Path) -> Path:

@@ -24,8 +24,9 @@ from reconciler.files import check_writable
 from reconciler.journal import Journal, owed_secrets
 from reconciler.kinds.groups import ids_by_name
 from reconciler.lock import ServerLock
-from reconciler.manifest import LoadedManifest, load_manifests
+from reconciler.manifest import LoadedManifest, Prune, load_manifests
 from reconciler.plan import Plan
+from reconciler.project import ManifestSet
 from reconciler.reconcile import make_plan, make_refresh, read_live, secret_lookup
 from reconciler.redact import Redactor
 from reconciler.safety import (
@@ -91,14 +92,24 @@ class Prepared:
     loaded: LoadedManifest | None
 
 
-def load(paths: Sequence[str | Path], ui: Ui) -> LoadedManifest:
-    """Load manifests; their secret values are masked in all output from now on."""
-    if not paths:
+def load(source: Sequence[str | Path] | ManifestSet, ui: Ui) -> LoadedManifest:
+    """Load manifests; their secret values are masked in all output from now on.
+
+    A `ManifestSet` that is only part of the project's set loads with prune off, and its
+    plan says so.
+    """
+    sources = source if isinstance(source, ManifestSet) else ManifestSet(tuple(map(str, source)))
+    if not sources.paths:
         raise ShcfgError("no manifest given: pass one or more files or directories")
-    loaded = load_manifests(list(paths))
+    loaded = load_manifests(
+        list(sources.paths), overlays=list(sources.overlays), variables=sources.variables
+    )
     ui.redactor.add_all(loaded.secret_values)
     for warning in loaded.warnings:
         ui.warn(str(warning))
+    if sources.partial is not None:
+        loaded.model = loaded.model.model_copy(update={"prune": Prune()})
+        loaded.plan_warnings.append(sources.partial)
     return loaded
 
 
@@ -137,6 +148,7 @@ def prepare(loaded: LoadedManifest, client: SimpleHelpClient, ui: Ui, options: O
         live, sessions = read(client, loaded, options.concurrency, sessions=needed)
         policy = read_policy_state(loaded, live, client, concurrency=options.concurrency)
         plan = make_plan(loaded, live, server=client.url, rotate_secrets=options.rotate_secrets)
+        plan.warnings[:0] = loaded.plan_warnings
         violations = check_plan_policy(loaded, policy, plan)
         ui.show_plan(plan)
         refuse(violations)
@@ -146,9 +158,18 @@ def prepare(loaded: LoadedManifest, client: SimpleHelpClient, ui: Ui, options: O
 
 
 def prepare_saved(
-    path: Path, client: SimpleHelpClient, token: str, ui: Ui, options: Options
+    path: Path,
+    client: SimpleHelpClient,
+    token: str,
+    ui: Ui,
+    options: Options,
+    sources: ManifestSet | None = None,
 ) -> Prepared:
-    """Verify a saved plan, read the server as it is now, check the plan still holds."""
+    """Verify a saved plan, read the server as it is now, check the plan still holds.
+
+    `sources` says how a fleet server's manifests load (overlays, variables); without it
+    the plan's own list of files is read.
+    """
     with _closed_on_error(client):
         saved = read_saved_plan(path, token)
         plan = saved.plan
@@ -159,7 +180,7 @@ def prepare_saved(
         files = manifest_files(saved, path)
         loaded = None
         if files and all(f.is_file() for f in files):
-            loaded = load([str(f) for f in files], ui)
+            loaded = load(sources or [str(f) for f in files], ui)
             check_secret_sources(saved, loaded, path)
         elif saved.needs_secrets():
             missing = next((f for f in files if not f.is_file()), "")
@@ -183,7 +204,7 @@ def prepare_saved(
 
 
 def run_plan(
-    paths: Sequence[str], target: Target, ui: Ui, options: Options, out: Path | None
+    paths: Sequence[str] | ManifestSet, target: Target, ui: Ui, options: Options, out: Path | None
 ) -> Plan:
     """`shcfg plan`: show the plan (and save it, signed, to `out`)."""
     if out is not None:
@@ -197,7 +218,7 @@ def run_plan(
 
 
 def run_apply(
-    source: Sequence[str] | Path,
+    source: Sequence[str] | ManifestSet | Path,
     target: Target,
     ui: Ui,
     options: Options,

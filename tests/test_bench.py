@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from bench.run import median_run, render, split_cpus
+from bench.fleet import project_file
+from bench.fleet import render as fleet_render
+from bench.run import Server, median_run, render, split_cpus
+from reconciler.project import load_project
 
 
 def _run(wall: float, **extra: Any) -> dict[str, Any]:
@@ -54,3 +58,26 @@ def test_the_table_shows_median_range_and_ratio() -> None:
     table = render({"runs": [run, serial]})
     row = next(line for line in table.splitlines() if "| 16 |" in line)
     assert "| 3 | 625 (625) | 0.60 (0.40, 1.50x) | 0.55-0.70 | 10.0x |" in row
+
+
+def test_the_fleet_project_names_every_server_and_the_row_shows_the_ratio(
+    tmp_path: Path,
+) -> None:
+    servers = {name: Server(tmp_path / "seed.yaml", 10.0) for name in ("s00", "s01")}
+    for index, server in enumerate(servers.values()):
+        server.url = f"http://127.0.0.1:{9000 + index}"
+    project = load_project(project_file(tmp_path, servers))
+    assert list(project.model.servers) == ["s00", "s01"]
+    assert project.model.servers["s01"].url == "http://127.0.0.1:9001"
+    assert project.model.servers["s00"].tokenEnv == "TOKEN_S00"
+    row = fleet_render(
+        {
+            "servers": 2,
+            "parallel_servers": 2,
+            "fleet_wall": 0.6,
+            "fleet_walls": [0.6, 0.7],
+            "slowest_single_wall": 0.5,
+            "ratio": 1.2,
+        }
+    ).splitlines()[-1]
+    assert row == "| 2 | 2 | 0.60 (0.60, 0.70) | 0.50 | 1.20x |"

@@ -36,7 +36,7 @@ def cli(ctx: click.Context, **conn: Any) -> None:
 
 def _register() -> None:
     """Each family of commands in its own module; one line here adds a command."""
-    from reconciler.cli import init, manifests, sandbox, server
+    from reconciler.cli import compare, init, manifests, sandbox, server
 
     for command in (
         init.init,
@@ -46,6 +46,7 @@ def _register() -> None:
         server.export,
         server.doctor,
         server.audit,
+        compare.compare,
         sandbox.sandbox,
     ):
         cli.add_command(command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,10 +69,18 @@ def merged_connection(ctx: click.Context, local: dict[str, Any]) -> dict[str, An
     return merged
 
 
+# The token of the shcfg.yaml server a command is running for (doctor, audit, export).
+SERVER_TOKEN: ContextVar[str | None] = ContextVar("SERVER_TOKEN", default=None)
+
+
 def read_token(token_file: str | None) -> str:
-    """The API token, from --token-file (a small regular file) or $SIMPLEHELP_API_TOKEN."""
+    """The API token: the selected server's, else --token-file (a small regular file), else
+    $SIMPLEHELP_API_TOKEN."""
     from reconciler.files import read_secret_file
 
+    chosen = SERVER_TOKEN.get()
+    if chosen is not None:
+        return chosen
     if token_file:
         text, mode = read_secret_file(Path(token_file), "--token-file")
         token = text.strip()
@@ -173,9 +182,8 @@ def plan_options(fn: F) -> F:
     fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
-        default=8,
-        show_default=True,
-        help="Requests in flight at once.",
+        default=None,
+        help="Requests in flight at once (default: shcfg.yaml's concurrency, else 8).",
     )(fn)
     fn = click.option(
         "--rotate-secrets", is_flag=True, help="Set write-only passwords of existing objects too."

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from reconciler.cli.fleet import select, server_options, with_defaults
+from reconciler.cli.fleet_run import each_server
 from reconciler.cli.options import (
     connection_options,
     make_client,
@@ -39,6 +41,7 @@ from reconciler.console import (
     help="Requests in flight.",
 )
 @click.option("--force", is_flag=True, help="Overwrite YAML in --out that export did not write.")
+@server_options
 @connection_options
 @click.pass_context
 @handle_errors
@@ -48,6 +51,8 @@ def export(
     include_machines: bool,
     concurrency: int,
     force: bool,
+    servers: tuple[str, ...],
+    all_servers: bool,
     **conn: Any,
 ) -> None:
     """Write the live configuration as manifests (secrets become ${env:...} placeholders).
@@ -59,11 +64,28 @@ def export(
       shcfg export --out exported/
       shcfg export --out exported/ --no-machines   # people and groups only
     """
+    connection = merged_connection(ctx, conn)
+    selection = select(servers, all_servers, required="export")
+    with_defaults(selection.project, connection, None)
+    if selection.servers:
+
+        def one(name: str, own: dict[str, Any]) -> int:
+            _export(own, Path(out_dir) / name, include_machines, concurrency, force)
+            return 0
+
+        sys.exit(each_server(selection, connection, one, "text"))
+    _export(connection, Path(out_dir), include_machines, concurrency, force)
+
+
+def _export(
+    connection: dict[str, Any], out: Path, include_machines: bool, concurrency: int, force: bool
+) -> None:
+    """Export one server into `out` (with servers: in shcfg.yaml, OUT/NAME/)."""
     from reconciler.export import export_manifests
     from reconciler.files import check_directory
 
-    check_directory(Path(out_dir), "--out")
-    connection = merged_connection(ctx, conn)
+    out_dir = str(out)
+    check_directory(out, "--out")
     client = make_client(connection, read_token(connection.get("token_file")), concurrency)
     try:
         written, placeholders = export_manifests(
@@ -97,11 +119,18 @@ def export(
     default=None,
     help="Write a transcript of the exchanges (token removed, secrets masked).",
 )
+@server_options
 @connection_options
 @click.pass_context
 @handle_errors
 def doctor(
-    ctx: click.Context, fmt: str, probe_backup: bool, record: str | None, **conn: Any
+    ctx: click.Context,
+    fmt: str,
+    probe_backup: bool,
+    record: str | None,
+    servers: tuple[str, ...],
+    all_servers: bool,
+    **conn: Any,
 ) -> None:
     """Check, read-only, that the server works with shcfg; exit 0 when usable.
 
@@ -113,7 +142,17 @@ def doctor(
     """
     from reconciler.doctor import run
 
-    if not run(merged_connection(ctx, conn), fmt=fmt, probe_backup=probe_backup, record=record):
+    connection = merged_connection(ctx, conn)
+    selection = select(servers, all_servers, required=None)
+    with_defaults(selection.project, connection, None)
+    if selection.servers:
+
+        def one(name: str, own: dict[str, Any]) -> int:
+            path = str(Path(record).with_stem(f"{Path(record).stem}-{name}")) if record else None
+            return 0 if run(own, fmt=fmt, probe_backup=probe_backup, record=path) else EXIT_ERROR
+
+        sys.exit(each_server(selection, connection, one, fmt))
+    if not run(connection, fmt=fmt, probe_backup=probe_backup, record=record):
         sys.exit(EXIT_ERROR)
 
 
@@ -148,6 +187,7 @@ def doctor(
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Requests."
 )
+@server_options
 @connection_options
 @click.pass_context
 @handle_errors
@@ -158,6 +198,8 @@ def audit(
     manifests: tuple[str, ...],
     max_admins: int,
     concurrency: int,
+    servers: tuple[str, ...],
+    all_servers: bool,
     **conn: Any,
 ) -> None:
     """Report security findings of the live server and/or manifests (read-only).
@@ -170,8 +212,24 @@ def audit(
     """
     from reconciler.audit.command import run_audit
 
+    connection = merged_connection(ctx, conn)
+    selection = select(servers, all_servers, required=None)
+    with_defaults(selection.project, connection, None)
+    if selection.servers and not manifests:
+
+        def one(name: str, own: dict[str, Any]) -> int:
+            return run_audit(
+                own,
+                fmt=fmt,
+                fail_on=fail_on,
+                manifests=(),
+                max_admins=max_admins,
+                concurrency=concurrency,
+            )
+
+        sys.exit(each_server(selection, connection, one, fmt))
     code = run_audit(
-        merged_connection(ctx, conn),
+        connection,
         fmt=fmt,
         fail_on=fail_on,
         manifests=manifests,

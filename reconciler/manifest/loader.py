@@ -26,6 +26,7 @@ from reconciler.manifest.models import Manifest
 from reconciler.manifest.parse import parse_documents
 from reconciler.manifest.schema_check import validate_document
 from reconciler.manifest.secrets import resolve_document
+from reconciler.manifest.variables import Variables, substitute_document
 from reconciler.manifest.warnings import document_warnings
 
 REDACTED = "(sensitive)"
@@ -45,6 +46,8 @@ class LoadedManifest:
     files: list[str]
     locate: Callable[[], Locations] = field(repr=False, compare=False)
     warnings: list[Issue] = field(default_factory=list)
+    # Lines every plan of these manifests carries (prune turned off for a partial run).
+    plan_warnings: list[str] = field(default_factory=list)
 
     @cached_property
     def locations(self) -> Locations:
@@ -52,17 +55,37 @@ class LoadedManifest:
         return self.locate()
 
 
-def load_manifests(paths: Sequence[str | Path], *, resolve_secrets: bool = True) -> LoadedManifest:
-    """Load, resolve, validate and merge manifests; raise ``ManifestError`` with every issue."""
-    loaded = _load(paths, resolve_secrets, fast=fastyaml.AVAILABLE)
+@dataclass(frozen=True)
+class Sources:
+    """What one load reads: the shared set, a server's overlays on top, its variables."""
+
+    paths: Sequence[str | Path]
+    overlays: Sequence[str | Path] = ()
+    variables: Variables | None = None
+
+
+def load_manifests(
+    paths: Sequence[str | Path],
+    *,
+    resolve_secrets: bool = True,
+    overlays: Sequence[str | Path] = (),
+    variables: Variables | None = None,
+) -> LoadedManifest:
+    """Load, resolve, validate and merge manifests; raise ``ManifestError`` with every issue.
+
+    ``overlays`` (a server's own manifests) may add objects and set attributes of objects
+    the shared ``paths`` declare; ``variables`` fill in ``${var:NAME}``.
+    """
+    sources = Sources(paths, overlays, variables)
+    loaded = _load(sources, resolve_secrets, fast=fastyaml.AVAILABLE)
     if loaded is None:  # an issue in a file read without positions: find them all, positioned
-        loaded = _load(paths, resolve_secrets, fast=False)
+        loaded = _load(sources, resolve_secrets, fast=False)
     assert loaded is not None
     return loaded
 
 
 def _load(
-    paths: Sequence[str | Path],
+    sources: Sources,
     resolve_secrets: bool,
     *,
     fast: bool,
@@ -74,7 +97,9 @@ def _load(
     """
     issues: list[Issue] = []
     warnings: list[Issue] = []
-    files = collect_files(paths, issues)
+    shared = collect_files(sources.paths, issues)
+    overlay_files = collect_files(sources.overlays, issues) if sources.overlays else []
+    files = shared + [path for path in overlay_files if path not in shared]
     texts = {} if texts is None else texts
     docs: list[Document] = []
     for path in files:
@@ -88,6 +113,7 @@ def _load(
     models = []
     for doc in docs:
         warnings += document_warnings(doc)
+        substitute_document(doc, sources.variables, issues)
         resolve_document(doc, resolve_secrets, secret_values, issues)
         model = validate_document(doc, issues)
         if model is not None:
@@ -96,7 +122,8 @@ def _load(
         issues.append(
             Issue(Location(str(files[0]), 1, 1), "no manifest documents (expected 'version: 1')")
         )
-    merged = merge(models, issues) if models else None
+    overlaid = {str(path) for path in overlay_files if path not in shared}
+    merged = merge(models, issues, overlays=overlaid) if models else None
     if fast and (issues or warnings or merged is None):
         return None
     order = {str(path): index for index, path in enumerate(files)}
@@ -105,7 +132,7 @@ def _load(
     locations = merged.locations
     locate: Callable[[], Locations] = lambda: locations  # noqa: E731
     if not all(doc.positioned for doc in docs):
-        locate = partial(_locate, files, texts, resolve_secrets)
+        locate = partial(_locate, sources, texts, resolve_secrets)
     return LoadedManifest(
         model=merged.model,
         secret_refs=merged.secret_refs,
@@ -116,13 +143,13 @@ def _load(
     )
 
 
-def _locate(files: list[Path], texts: dict[Path, str], resolve_secrets: bool) -> Locations:
+def _locate(sources: Sources, texts: dict[Path, str], resolve_secrets: bool) -> Locations:
     """Positions of a fast load, from a positioned load of the same texts.
 
     Secrets are resolved again: a value may be a reference.
     """
     try:
-        loaded = _load(files, resolve_secrets, fast=False, texts=texts)
+        loaded = _load(sources, resolve_secrets, fast=False, texts=texts)
     except ManifestError:  # the round-trip parser refused what libyaml read: no positions
         return {}
     return loaded.locations if loaded is not None else {}

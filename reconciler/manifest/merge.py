@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from reconciler.manifest.documents import LIST_KINDS, Document, PathKey
 from reconciler.manifest.issues import Issue, Location
 from reconciler.manifest.models import Ignore, Manifest, Policy, Prune, Server
+from reconciler.manifest.overlay import Overlay, overlaid
 
 Locations = dict[tuple[str, str], Location]
 SecretRefs = dict[tuple[str, str, str], str]
@@ -32,11 +33,20 @@ class Merged:
     secret_refs: SecretRefs
 
 
-def merge(documents: list[tuple[Document, Manifest]], issues: list[Issue]) -> Merged:
-    """One manifest from many documents; conflicts are appended to ``issues``."""
+def merge(
+    documents: list[tuple[Document, Manifest]],
+    issues: list[Issue],
+    *,
+    overlays: set[str] | frozenset[str] = frozenset(),
+) -> Merged:
+    """One manifest from many documents; conflicts are appended to ``issues``.
+
+    Documents of the files in ``overlays`` may also set attributes of objects the other
+    files declare (see ``reconciler.manifest.overlay``).
+    """
     merger = _Merger(issues)
     for doc, model in documents:
-        merger.add(doc, model)
+        merger.add(doc, model, overlay=doc.file in overlays)
     return merger.result()
 
 
@@ -59,25 +69,41 @@ class _Merger:
             "policy": {},
         }
         self.exceptions: list[Any] = []
+        self.overlay = Overlay()
 
-    def declare(self, key: tuple[str, str], where: Location, what: str) -> bool:
+    def declare(
+        self, key: tuple[str, str], where: Location, what: str, *, overlay: bool = False
+    ) -> bool | None:
+        """True when new, None when an overlay sets attributes of a shared object, else
+        False (and the conflict is an issue naming both places)."""
         first = self.locations.get(key)
         if first is not None:
-            self.issues.append(Issue(where, f"{what} already declared at {first}"))
+            if overlay and self.overlay.claim(key, where):
+                return None
+            self.issues.append(
+                Issue(where, f"{what} already declared at {self.overlay.place(key, first)}")
+            )
             return False
         self.locations[key] = where
+        if overlay:
+            self.overlay.claim(key, where)
         return True
 
-    def add(self, doc: Document, model: Manifest) -> None:
+    def add(self, doc: Document, model: Manifest, *, overlay: bool = False) -> None:
         owners: _Owners = {}
         for section, _, noun in LIST_KINDS:
+            items = self.lists[section]
             for index, item in enumerate(getattr(model, section)):
                 ident = identity(section, item)
                 where = doc.where((section, index))
-                if self.declare((section, ident), where, f"{noun} {ident!r}"):
-                    self.lists[section].append(item)
+                new = self.declare((section, ident), where, f"{noun} {ident!r}", overlay=overlay)
+                if new:
+                    items.append(item)
+                elif new is None:
+                    at = next(i for i, x in enumerate(items) if identity(section, x) == ident)
+                    items[at] = overlaid(items[at], item)
                 owners[(section, index)] = (section, ident, None)
-        self._add_server(doc, model.server, owners)
+        self._add_server(doc, model.server, owners, overlay)
         for index, waiver in enumerate(model.policyExceptions):
             self.exceptions.append(waiver)
             key = ("policyExceptions", f"{waiver.rule}:{waiver.target}")
@@ -99,13 +125,16 @@ class _Merger:
         for path, original in doc.refs.items():
             self._record_ref(doc, path, original, owners)
 
-    def _add_server(self, doc: Document, server: Server, owners: _Owners) -> None:
+    def _add_server(self, doc: Document, server: Server, owners: _Owners, overlay: bool) -> None:
         for name in ("hostname", "keepAccessFrom"):
             value = getattr(server, name)
             if value is None:
                 continue
             where = doc.where(("server", name), key=True)
-            if self.declare(("server", name), where, f"server.{name}"):
+            if (
+                self.declare(("server", name), where, f"server.{name}", overlay=overlay)
+                is not False
+            ):
                 self.server[name] = value
             owners[("server", name)] = ("server", name, name)
         if server.techRestrictions is not None:

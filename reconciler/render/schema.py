@@ -16,7 +16,8 @@ SCHEMA_ID = "https://github.com/shcfg/shcfg/schemas/plan.schema.json"
 
 
 def plan_json_schema() -> dict[str, Any]:
-    """The schema of one JSON plan document (docs/plan-format.md)."""
+    """The schema of a JSON plan document (docs/plan-format.md): one server's, or a fleet's
+    ``{"servers": {NAME: plan}}``."""
     count = {"type": "integer", "minimum": 0}
     field = {
         "type": "object",
@@ -57,10 +58,7 @@ def plan_json_schema() -> dict[str, Any]:
             "reason": {"type": "string"},
         },
     }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "shcfg plan",
+    plan = {
         "type": "object",
         "required": ["format_version", "server", "summary", "changes", "warnings"],
         "additionalProperties": False,
@@ -77,7 +75,42 @@ def plan_json_schema() -> dict[str, Any]:
             "warnings": {"type": "array", "items": {"type": "string"}},
             "undeclared": {"type": "array", "items": {"$ref": "#/$defs/undeclared"}},
         },
-        "$defs": {"change": change, "field": field, "undeclared": undeclared},
+    }
+    fleet = {
+        "type": "object",
+        "description": "Servers of shcfg.yaml: each one's plan, or why it has none.",
+        "required": ["servers"],
+        "additionalProperties": False,
+        "properties": {
+            "servers": {
+                "type": "object",
+                "additionalProperties": {
+                    "oneOf": [
+                        {"$ref": "#/$defs/plan"},
+                        {
+                            "type": "object",
+                            "required": ["error"],
+                            "additionalProperties": False,
+                            "properties": {"error": {"type": "string"}},
+                        },
+                    ]
+                },
+            }
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "shcfg plan",
+        "description": "One server's plan, or (with servers: in shcfg.yaml) one per server.",
+        "oneOf": [{"$ref": "#/$defs/plan"}, {"$ref": "#/$defs/fleet"}],
+        "$defs": {
+            "change": change,
+            "field": field,
+            "undeclared": undeclared,
+            "plan": plan,
+            "fleet": fleet,
+        },
     }
 
 
