@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import signal
 import sys
 import threading
@@ -75,6 +76,32 @@ def show_plan(plan: Plan, fmt: str) -> None:
         OUTPUT.print(render_text(for_humans(plan)))
 
 
+def leave_now(message: str) -> None:
+    """End the process at once with exit 130. Only where leaving cannot half-apply
+    anything: a read may hang for its whole timeout, and waiting for the worker threads
+    that carry it is what made Ctrl-C seem not to work."""
+    OUTPUT.print(message, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def stopping_handler(stop: threading.Event) -> Callable[[int, Any], None]:
+    """The apply-time SIGINT handler: the first Ctrl-C lets the requests in flight finish,
+    a second one leaves at once (the journal says what was done; apply again converges)."""
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            leave_now(
+                "Interrupted again: leaving now; a request in flight may or may not have been "
+                "applied (see the journal); run apply again to converge."
+            )
+        stop.set()
+        OUTPUT.print("Interrupted: finishing the requests in flight, then stopping.", err=True)
+
+    return on_signal
+
+
 def _notify(event: str, change: Change, message: str) -> None:
     if event == "applied":
         OUTPUT.print(f"  {SYMBOLS[change.action]} {title(change)}: done")
@@ -115,12 +142,7 @@ class CliUi:
         from reconciler.progress import ApplyProgress
 
         stop = threading.Event()
-
-        def on_signal(signum: int, frame: Any) -> None:
-            stop.set()
-            OUTPUT.print("Interrupted: finishing the requests in flight, then stopping.", err=True)
-
-        previous = signal.signal(signal.SIGINT, on_signal)
+        previous = signal.signal(signal.SIGINT, stopping_handler(stop))
         try:
             with ApplyProgress(total, OUTPUT.err) as progress:
                 yield progress.wrap(_notify), stop
@@ -149,6 +171,11 @@ class ShcfgGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        # Until apply installs its own handler, nothing is being written: Ctrl-C leaves
+        # at once instead of waiting for reads that may hang for their whole timeout.
+        main_thread = threading.current_thread() is threading.main_thread()
+        if main_thread:
+            previous = signal.signal(signal.SIGINT, lambda sig, frame: leave_now("Interrupted."))
         try:
             super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as exc:
@@ -163,6 +190,9 @@ class ShcfgGroup(click.Group):
         except (click.Abort, KeyboardInterrupt):
             OUTPUT.print("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, previous)
         sys.exit(EXIT_OK)
 
 

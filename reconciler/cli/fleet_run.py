@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler.cli.fleet import Selection, apply_summary, print_outcomes
-from reconciler.console import OUTPUT
+from reconciler.console import OUTPUT, stopping_handler
 from reconciler.errors import ShcfgError
 from reconciler.project import manifest_set
 
@@ -93,12 +93,7 @@ def fleet_apply(
         return bool(answer.strip() == "yes")
 
     stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-        OUTPUT.print("Interrupted: finishing the requests in flight, then stopping.", err=True)
-
-    previous = signal.signal(signal.SIGINT, on_signal)
+    previous = signal.signal(signal.SIGINT, stopping_handler(stop))
     try:
         outcomes = apply_fleet(
             chosen,
