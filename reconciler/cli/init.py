@@ -68,4 +68,4 @@ def init(
     for path in init_project(Path(directory), force=force, exporter=exporter):
         OUTPUT.print(f"wrote {path}")
     here = "" if Path(directory) == Path() else f"cd {directory} && "
-    OUTPUT.print(f"Next: {here}shcfg validate manifests/ && shcfg plan manifests/")
+    OUTPUT.print(f"Next: {here}shcfg validate && shcfg plan   (both read shcfg.yaml)")
