@@ -20,7 +20,7 @@ from pydantic import BaseModel, SecretStr
 from reconciler.errors import ShcfgError
 from reconciler.kinds.attrs import Role, attrs_of, fields_with
 from reconciler.kinds.exporting import EnvNames, ExportPart
-from reconciler.plan import Change, FieldChange, Phase, Undeclared
+from reconciler.plan import Action, Change, FieldChange, Label, Phase, Undeclared, fingerprint
 
 T = TypeVar("T")
 
@@ -189,6 +189,28 @@ class Defaults:
 
     def problems(self, ctx: PlanContext) -> list[tuple[tuple[str, str], str]]:
         return []
+
+
+def declared_change(
+    kind: Kind,
+    action: Action,
+    identity: str,
+    fields: Sequence[FieldChange],
+    labels: tuple[Label, ...],
+    **more: Any,
+) -> Change:
+    """A create or update of a declared object, in the kind's phase (`more`: live ID,
+    rename, base, fingerprint; a create fingerprints the object's absence)."""
+    more.setdefault("fingerprint", fingerprint(None))
+    return Change(
+        action=action,
+        kind=kind.name,
+        identity=identity,
+        phase=kind.phase,
+        fields=tuple(fields),
+        labels=labels,
+        **more,
+    )
 
 
 def unique(query: str, what: str, values: Iterable[Any]) -> None:

@@ -25,6 +25,7 @@ from reconciler.kinds.base import (
     PlanContext,
     ReadContext,
     create_pairs,
+    declared_change,
     field_changes,
     match,
     prune_undeclared,
@@ -153,15 +154,7 @@ class TechniciansKind(Defaults):
             pairs.append(("groups", None, sorted(tech.groups)))
         fields = field_changes(ctx, self.name, tech.username, pairs)
         fields += secret_fields(self, tech, None, rotate=ctx.rotate_secrets)
-        return Change(
-            action=Action.CREATE,
-            kind=self.name,
-            identity=tech.username,
-            phase=self.phase,
-            fields=tuple(fields),
-            labels=_labels(fields),
-            fingerprint=fingerprint(None),
-        )
+        return declared_change(self, Action.CREATE, tech.username, fields, _labels(fields))
 
     def _update(
         self,
@@ -183,13 +176,12 @@ class TechniciansKind(Defaults):
         fields += secret_fields(self, tech, current, rotate=ctx.rotate_secrets)
         if not fields:
             return None
-        return Change(
-            action=Action.UPDATE,
-            kind=self.name,
-            identity=tech.username,
-            phase=self.phase,
-            fields=tuple(fields),
-            labels=_labels(fields),
+        return declared_change(
+            self,
+            Action.UPDATE,
+            tech.username,
+            fields,
+            _labels(fields),
             live_id=int(current["uniqueID"]),
             rename_from=rename_from,
             fingerprint=fingerprint(current),
