@@ -71,6 +71,15 @@ def value(note: str = "", **extra: Any) -> Attr:
     return Attr(Role.VALUE, note, **extra)
 
 
+#: A property map (machines, machine groups): key -> string value.
+Properties = dict[StrictStr, StrictStr] | None
+
+
+def property_map(note: str, api: str) -> Attr:
+    """A property map's declaration: keys compared one by one, set with their own query."""
+    return Attr(Role.MAP, f"map key → string; {note}", api=api)
+
+
 @functools.cache
 def attrs_of(model: type[BaseModel]) -> dict[str, Attr | None]:
     """Each field's declaration (None for a field that lacks one: a declaration bug).

@@ -13,10 +13,10 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Annotated, Any
 
-from pydantic import Field, StrictStr
+from pydantic import Field
 
 from reconciler.client.errors import NotFoundError
-from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Role
+from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Properties, Role, property_map
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
@@ -44,11 +44,9 @@ class MachineGroup(ManifestModel):
         ),
     ]
     properties: Annotated[
-        dict[StrictStr, StrictStr] | None,
-        Attr(
-            Role.MAP,
-            "map key → string; the API cannot remove a key (a warning names it)",
-            api="machinegroups/properties/set",
+        Properties,
+        property_map(
+            "the API cannot remove a key (a warning names it)", "machinegroups/properties/set"
         ),
     ] = None
 

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 from pydantic import StrictBool, StrictStr
 
-from reconciler.kinds.attrs import Attr, LifecycleAttr, ManifestModel, NonEmptyStr, Role
+from reconciler.kinds.attrs import (
+    Attr,
+    LifecycleAttr,
+    ManifestModel,
+    NonEmptyStr,
+    Properties,
+    Role,
+    property_map,
+)
 from reconciler.kinds.base import (
     ApplyContext,
     Defaults,
@@ -55,11 +63,10 @@ class Machine(ManifestModel):
         Attr(Role.VALUE, "erratum 5: `warnings`, not `warning`", api="machines/notes/set"),
     ] = None
     properties: Annotated[
-        dict[StrictStr, StrictStr] | None,
-        Attr(
-            Role.MAP,
-            "map key → string; undeclared keys removed only with `prune.machineProperties`",
-            api="machines/properties/set, remove",
+        Properties,
+        property_map(
+            "undeclared keys removed only with `prune.machineProperties`",
+            "machines/properties/set, remove",
         ),
     ] = None
     lifecycle: LifecycleAttr = None
