@@ -6,14 +6,15 @@ Each method only declares its request body and response type; ``_call`` does the
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 from typing_extensions import Unpack
 
-from reconciler.client.answers import Answer, reason_means_unknown_query
+from reconciler.client.answers import Answer, WriteShape, reason_means_unknown_query
 from reconciler.client.decoding import adapter, recast, unexpected
 from reconciler.client.errors import NotFoundError, RejectedError, UnknownQueryError
 from reconciler.client.models import (
@@ -65,6 +66,7 @@ class SimpleHelpClient:
         # flight at `pool_size` (= --concurrency), so the server sees the load it was promised.
         pool_size = options.get("pool_size", DEFAULT_POOL_SIZE)
         self._in_flight = threading.BoundedSemaphore(max(1, pool_size))
+        self._observe: Callable[[str, WriteShape], None] | None = None
 
     def __repr__(self) -> str:
         return f"SimpleHelpClient(url={self._transport.base_url!r}, token={MASK!r})"
@@ -88,6 +90,16 @@ class SimpleHelpClient:
     def close(self) -> None:
         """Release pooled connections."""
         self._transport.close()
+
+    @contextlib.contextmanager
+    def write_answers(self, observe: Callable[[str, WriteShape], None]) -> Iterator[None]:
+        """Meanwhile, tell ``observe`` each accepted write's query and the shape its answer
+        came in (the apply journal records it: a server's reading shows in its log)."""
+        previous, self._observe = self._observe, observe
+        try:
+            yield
+        finally:
+            self._observe = previous
 
     def _exchange(self, query: str, body: Mapping[str, Any] | None) -> Answer:
         payload = None if body is None else compact(body)
@@ -123,9 +135,13 @@ class SimpleHelpClient:
         answer = self._exchange(query, body)
         fields, shape = self._transport.decode_write(answer)
         try:
-            return ApiResponse.model_validate({**fields, "shape": shape})
+            response = ApiResponse.model_validate({**fields, "shape": shape})
         except ValidationError as exc:
             failure = unexpected(query, exc)
+        else:
+            if self._observe is not None:
+                self._observe(query, shape)
+            return response
         raise failure
 
     # technicians
