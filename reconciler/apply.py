@@ -23,7 +23,7 @@ from reconciler.client.errors import ApiError
 from reconciler.errors import ShcfgError
 from reconciler.journal import Journal
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import ApplyContext
+from reconciler.kinds.contexts import ApplyContext
 from reconciler.plan import Change, Plan
 
 Refresh = Callable[[Change], Change | None]

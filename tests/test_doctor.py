@@ -62,7 +62,7 @@ def test_recorder_writes_atomically_and_scrubs(tmp_path: Path) -> None:
     rec.write(tmp_path / "new" / "t.json", None, [])  # like --out: the directory is made
     assert (tmp_path / "new" / "t.json").is_file()
     (tmp_path / "file").write_text("", encoding="utf-8")
-    with pytest.raises(ShcfgError, match="--record .*file/t.json: cannot write"):
+    with pytest.raises(ShcfgError, match=r"--record .*file/t\.json: cannot write"):
         rec.write(tmp_path / "file" / "t.json", None, [])
 
 

@@ -19,16 +19,14 @@ from reconciler.kinds.attrs import (
     ManifestModel,
     NonEmptyStr,
     NonNegativeInt,
+    Password,
     Role,
     fields_with,
     value,
+    write_only_password,
 )
 from reconciler.kinds.base import (
-    ApplyContext,
     Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
     create_pairs,
     declared_change,
     field_changes,
@@ -39,6 +37,7 @@ from reconciler.kinds.base import (
     unique,
     update_pairs,
 )
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import (
     EnvNames,
     ExportPart,
@@ -138,15 +137,7 @@ class Group(ManifestModel):
             security=True,
         ),
     ] = None
-    password: Annotated[
-        SecretStr | None,
-        Attr(
-            Role.WRITE_ONLY,
-            "set on create, and on every apply only with `--rotate-secrets`",
-            api="groups/password/set",
-            security=True,
-        ),
-    ] = None
+    password: Annotated[Password, write_only_password("groups/password/set")] = None
     lifecycle: LifecycleAttr = None
 
 
@@ -187,12 +178,8 @@ class GroupsKind(Defaults):
     noun = "group"
     section = "groups"
     model = Group
-    attributes = None
     phase = Phase.GROUPS
-    depends_on: tuple[str, ...] = ()
-    batched = False
     prune = "groups"
-    ignorable = True
     export_file = "groups.yaml"
 
     def read(self, ctx: ReadContext) -> LiveGroups:

@@ -17,14 +17,8 @@ from pydantic import Field
 
 from reconciler.client.errors import NotFoundError
 from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Properties, Role, property_map
-from reconciler.kinds.base import (
-    ApplyContext,
-    Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
-    field_changes,
-)
+from reconciler.kinds.base import Defaults, declared_change, field_changes
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.kinds.machines import listed
 from reconciler.plan import Action, Change, Phase, fingerprint
@@ -60,12 +54,7 @@ class MachineGroupsKind(Defaults):
     noun = "machine group"
     section = "machineGroups"
     model = MachineGroup
-    attributes = None
     phase = Phase.MACHINES
-    depends_on: tuple[str, ...] = ()
-    batched = False
-    prune = None
-    ignorable = True
     export_file = "machine-groups.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, LiveGroup | None]:
@@ -169,13 +158,13 @@ class MachineGroupsKind(Defaults):
                 if current.get(k) != v
             ]
             if pairs:
+                fields = field_changes(ctx, self.name, ident, pairs)
                 result.changes.append(
-                    Change(
-                        action=Action.UPDATE,
-                        kind=self.name,
-                        identity=ident,
-                        phase=self.phase,
-                        fields=tuple(field_changes(ctx, self.name, ident, pairs)),
+                    declared_change(
+                        self,
+                        Action.UPDATE,
+                        ident,
+                        fields,
                         base={"path": list(group.path)},
                         fingerprint=fingerprint(current),
                     )

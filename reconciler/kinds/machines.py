@@ -21,16 +21,8 @@ from reconciler.kinds.attrs import (
     Role,
     property_map,
 )
-from reconciler.kinds.base import (
-    ApplyContext,
-    Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
-    field_changes,
-    unique,
-    update_pairs,
-)
+from reconciler.kinds.base import Defaults, declared_change, field_changes, unique, update_pairs
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.plan import Action, Change, FieldChange, Phase, fingerprint
 
@@ -113,12 +105,9 @@ class MachinesKind(Defaults):
     noun = "machine"
     section = "machines"
     model = Machine
-    attributes = None
     phase = Phase.MACHINES
-    depends_on: tuple[str, ...] = ()
     batched = True
     prune = "machineProperties"
-    ignorable = True
     export_file = "machines.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, LiveMachine]:
@@ -196,12 +185,11 @@ class MachinesKind(Defaults):
             if pairs or removed:
                 fields = field_changes(ctx, self.name, mid, pairs) + removed
                 result.changes.append(
-                    Change(
-                        action=Action.UPDATE,
-                        kind=self.name,
-                        identity=mid,
-                        phase=self.phase,
-                        fields=tuple(fields),
+                    declared_change(
+                        self,
+                        Action.UPDATE,
+                        mid,
+                        fields,
                         base={"notes": current.notes, "warnings": current.warnings},
                         fingerprint=fingerprint(current.as_dict()),
                     )

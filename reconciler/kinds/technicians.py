@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import SecretStr, StrictBool, StrictStr, field_validator
+from pydantic import StrictBool, StrictStr, field_validator
 
 from reconciler.errors import ShcfgError
 from reconciler.kinds.attrs import (
@@ -13,17 +13,15 @@ from reconciler.kinds.attrs import (
     LifecycleAttr,
     ManifestModel,
     NonEmptyStr,
+    Password,
     Role,
     fields_with,
     no_duplicates,
     value,
+    write_only_password,
 )
 from reconciler.kinds.base import (
-    ApplyContext,
     Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
     create_pairs,
     declared_change,
     field_changes,
@@ -34,6 +32,7 @@ from reconciler.kinds.base import (
     unique,
     update_pairs,
 )
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import (
     EnvNames,
     ExportPart,
@@ -70,13 +69,7 @@ class Technician(ManifestModel):
         ),
     ] = None
     password: Annotated[
-        SecretStr | None,
-        Attr(
-            Role.WRITE_ONLY,
-            "set on create, and on every apply only with `--rotate-secrets`; label `sets-password`",
-            api="technicians/password/set",
-            security=True,
-        ),
+        Password, write_only_password("technicians/password/set", "; label `sets-password`")
     ] = None
     lifecycle: LifecycleAttr = None
 
@@ -96,12 +89,9 @@ class TechniciansKind(Defaults):
     noun = "technician"
     section = "technicians"
     model = Technician
-    attributes = None
     phase = Phase.TECHNICIANS
     depends_on = ("groups",)
-    batched = False
     prune = "technicians"
-    ignorable = True
     export_file = "technicians.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, dict[str, Any]]:
