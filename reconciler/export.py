@@ -13,8 +13,6 @@ variables a user may reference to set them. A readable secret (`videoPassword`) 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from reconciler import __version__
 from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
+from reconciler.files import write_atomic
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.exporting import EnvNames
 from reconciler.manifest.models import Manifest
@@ -68,7 +67,7 @@ def export_manifests(
             f"written {stamp} by shcfg {__version__}; `shcfg plan` against it shows no changes.",
             *doc.header,
         ]
-        _write_atomic(path, dump_yaml(doc.data, header, doc.footer))
+        write_atomic(path, dump_yaml(doc.data, header, doc.footer))
         written.append(path)
     return written, placeholders
 
@@ -138,14 +137,3 @@ def dump_yaml(data: dict[str, Any], header: list[str], footer: list[str]) -> str
     if footer:
         text += "\n" + "".join(f"# {line}\n" for line in footer)
     return text
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
