@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from bench.floor import read_floor
 from bench.run import median_run, render, split_cpus
+from reconciler.kinds.groups import LiveGroups
+from reconciler.manifest import load_manifests
 
 
 def _run(wall: float, **extra: Any) -> dict[str, Any]:
@@ -54,3 +58,19 @@ def test_the_table_shows_median_range_and_ratio() -> None:
     table = render({"runs": [run, serial]})
     row = next(line for line in table.splitlines() if "| 16 |" in line)
     assert "| 3 | 625 (625) | 0.60 (0.40, 1.50x) | 0.55-0.70 | 10.0x |" in row
+
+
+def test_the_floor_counts_the_sessions_when_a_technician_may_be_stopped(tmp_path: Path) -> None:
+    """The safety check reads both session lists when a plan can delete or disable a
+    technician: part of the minimum then, not otherwise."""
+    live: dict[str, Any] = {"groups": LiveGroups({}), "machines": {}, "machineGroups": {}}
+    path = tmp_path / "manifest.yaml"
+    path.write_text("version: 1\ntechnicians:\n  - username: alice\n", encoding="utf-8")
+    assert "support/sessions/list" not in read_floor(load_manifests([path]), live)
+    for stops in (
+        "prune:\n  technicians: true\n",
+        "technicians:\n  - {username: a, enabled: false}\n",
+    ):
+        path.write_text("version: 1\n" + stops, encoding="utf-8")
+        floor = read_floor(load_manifests([path]), live)
+        assert floor["support/sessions/list"] == floor["access/sessions/list"] == 1, stops
