@@ -20,7 +20,8 @@ def _batches(count: int) -> int:
 
 
 def read_floor(manifest: LoadedManifest, live: dict[str, Any]) -> Counter[str]:
-    """Requests a plan needs: one list per kind, batched machine reads, per-group reads."""
+    """Requests a plan needs: one list per kind, batched machine reads, per-group reads,
+    and the sessions when the manifests can delete or disable a technician."""
     model = manifest.model
     floor: Counter[str] = Counter({"technicians/list": 1, "groups/list": 1})
     groups = REGISTRY["groups"].identities(live["groups"])
@@ -43,6 +44,10 @@ def read_floor(manifest: LoadedManifest, live: dict[str, Any]) -> Counter[str]:
         keys += 1 + sum(1 for k in have or {} if k in (group.properties or {}))
     if keys:
         floor["machinegroups/properties/get"] = keys
+    if model.prune.technicians or any(t.enabled is False for t in model.technicians):
+        # The safety check's sessions: a technician in one is not deleted or disabled.
+        floor["support/sessions/list"] = 1
+        floor["access/sessions/list"] = 1
     return +floor
 
 

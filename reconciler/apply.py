@@ -1,5 +1,9 @@
 """Executing a plan through the client, in dependency order, with a journal.
 
+The journal records each write's answer shape (``answer`` lines: ``empty``, ``true``,
+``text``, ``object``, ``response`` or ``other``), so a server's reading of the reference
+shows in the log of the first apply against it (docs/api-notes.md).
+
 Changes of one (phase, kind, action) level are independent and run in parallel; a level
 starts only when the one before it finished without failure. The first failure stops the
 run: what was applied, what failed and what was not attempted are all reported.
@@ -19,7 +23,7 @@ from reconciler.client.errors import ApiError
 from reconciler.errors import ShcfgError
 from reconciler.journal import Journal
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import ApplyContext
+from reconciler.kinds.contexts import ApplyContext
 from reconciler.plan import Change, Plan
 
 Refresh = Callable[[Change], Change | None]
@@ -57,7 +61,7 @@ def run_backup(client: SimpleHelpClient, journal: Journal) -> None:
     timestamped copy is harmless, a missing one is not)."""
     for attempt in range(1, MAX_RESOLVE + 1):
         try:
-            client.server_backup()
+            shape = client.server_backup().shape
             break
         except ApiError as exc:
             if exc.outcome_unknown and attempt < MAX_RESOLVE:
@@ -65,7 +69,7 @@ def run_backup(client: SimpleHelpClient, journal: Journal) -> None:
                 continue
             journal.write("backup", outcome="failed", reason=str(exc))
             raise BackupError(f"configuration backup failed, nothing was changed: {exc}") from None
-    journal.write("backup", outcome="ok")
+    journal.write("backup", outcome="ok", shape=shape)
 
 
 def _describe(change: Change) -> dict[str, Any]:
@@ -136,27 +140,32 @@ def apply_plan(
                 return error
         return None
 
-    for level in levels(pending):
-        if stop.is_set():
-            break
-        batched = REGISTRY[level[0].kind].batched
-        units = [level] if batched else [[c] for c in level]
-        # A batched kind fans out in the pool itself, so it runs here, not inside the pool.
-        outcomes = [run_unit(level)] if batched else list(ctx.pool.map(run_unit, units))
-        for unit, error in zip(units, outcomes, strict=True):
-            for change in unit:
-                if error is NOT_STARTED:
-                    continue
-                if error is None:
-                    result.applied.append(change)
-                    journal.write("applied", **_describe(change))
-                    tell("applied", change)
-                else:
-                    result.failed.append((change, error))
-                    journal.write("failed", **_describe(change), reason=error)
-                    tell("failed", change, error)
-        if result.failed:
-            break
+    def record(change: Change, error: str | None) -> None:
+        if error is None:
+            result.applied.append(change)
+            journal.write("applied", **_describe(change))
+            tell("applied", change)
+        elif error is not NOT_STARTED:
+            result.failed.append((change, error))
+            journal.write("failed", **_describe(change), reason=error)
+            tell("failed", change, error)
+
+    def answered(query: str, shape: str) -> None:
+        journal.write("answer", query=query, shape=shape)
+
+    with ctx.client.write_answers(answered):
+        for level in levels(pending):
+            if stop.is_set():
+                break
+            batched = REGISTRY[level[0].kind].batched
+            units = [level] if batched else [[c] for c in level]
+            # A batched kind fans out in the pool itself, so it runs here, not in the pool.
+            outcomes = [run_unit(level)] if batched else list(ctx.pool.map(run_unit, units))
+            for unit, error in zip(units, outcomes, strict=True):
+                for change in unit:
+                    record(change, error)
+            if result.failed:
+                break
     done = {id(c) for c in result.applied} | {id(c) for c, _ in result.failed}
     result.not_attempted = [c for c in pending if id(c) not in done]
     result.interrupted = stop.is_set() and bool(result.not_attempted)

@@ -94,20 +94,23 @@ def check_writable(path: Path, what: str) -> None:
     check_directory(path.parent, what, shown=path)
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, what: str | None = None) -> None:
     """Write `text` to `path` all at once: a reader sees the old file or the new one.
 
-    Lone surrogates (possible in strings from a server) are written backslash-escaped
-    rather than failing half-way.
+    The one atomic write of shcfg (a temporary file in the same directory, fsync,
+    rename). Lone surrogates (possible in strings from a server) are written
+    backslash-escaped rather than failing half-way. Errors name `what` (the option the
+    path came from) when given.
     """
+    name = f"{what} {path}: cannot write" if what else f"cannot write {path}"
     existing = _nearest_existing(path.parent)
     if not existing.is_dir():
-        raise ShcfgError(f"cannot write {path}: {existing} is not a directory")
+        raise ShcfgError(f"{name}: {existing} is not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise ShcfgError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise ShcfgError(f"{name}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
@@ -116,7 +119,7 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise ShcfgError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise ShcfgError(f"{name}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -15,7 +15,6 @@ import os
 import socket
 import time
 from pathlib import Path
-from types import TracebackType
 
 from reconciler.errors import ShcfgError
 
@@ -59,12 +58,7 @@ class ServerLock:
         self._fd = fd
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing releases the flock

@@ -74,12 +74,7 @@ class ApplyProgress:
             self._task = self._bar.add_task("apply", total=self.total)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._bar is not None:
             self._bar.stop()
         elif self.done != self._last_done or self.done == 0:

@@ -15,7 +15,8 @@ from reconciler.client.api import SimpleHelpClient
 from reconciler.errors import ShcfgError
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.attrs import Role, fields_with
-from reconciler.kinds.base import PlanContext, ReadContext, compared
+from reconciler.kinds.base import compared
+from reconciler.kinds.contexts import PlanContext, ReadContext
 from reconciler.manifest import Issue, LoadedManifest, Manifest, ManifestError, check_references
 from reconciler.plan import Action, Change, Plan, fingerprint
 

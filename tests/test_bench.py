@@ -7,7 +7,10 @@ from typing import Any
 
 from bench.fleet import project_file
 from bench.fleet import render as fleet_render
+from bench.floor import read_floor
 from bench.run import Server, median_run, render, split_cpus
+from reconciler.kinds.groups import LiveGroups
+from reconciler.manifest import load_manifests
 from reconciler.project import load_project
 
 
@@ -81,3 +84,19 @@ def test_the_fleet_project_names_every_server_and_the_row_shows_the_ratio(
         }
     ).splitlines()[-1]
     assert row == "| 2 | 2 | 0.60 (0.60, 0.70) | 0.50 | 1.20x |"
+
+
+def test_the_floor_counts_the_sessions_when_a_technician_may_be_stopped(tmp_path: Path) -> None:
+    """The safety check reads both session lists when a plan can delete or disable a
+    technician: part of the minimum then, not otherwise."""
+    live: dict[str, Any] = {"groups": LiveGroups({}), "machines": {}, "machineGroups": {}}
+    path = tmp_path / "manifest.yaml"
+    path.write_text("version: 1\ntechnicians:\n  - username: alice\n", encoding="utf-8")
+    assert "support/sessions/list" not in read_floor(load_manifests([path]), live)
+    for stops in (
+        "prune:\n  technicians: true\n",
+        "technicians:\n  - {username: a, enabled: false}\n",
+    ):
+        path.write_text("version: 1\n" + stops, encoding="utf-8")
+        floor = read_floor(load_manifests([path]), live)
+        assert floor["support/sessions/list"] == floor["access/sessions/list"] == 1, stops

@@ -59,8 +59,11 @@ def test_recorder_writes_atomically_and_scrubs(tmp_path: Path) -> None:
     assert "tok-1234" not in text
     assert json.loads(text)["exchanges"][0]["body"] == f"SH Version: 5.5.7 {MASK}"
     assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
-    with pytest.raises(ShcfgError, match="--record"):
-        rec.write(tmp_path / "missing" / "t.json", None, [])
+    rec.write(tmp_path / "new" / "t.json", None, [])  # like --out: the directory is made
+    assert (tmp_path / "new" / "t.json").is_file()
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(ShcfgError, match=r"--record .*file/t\.json: cannot write"):
+        rec.write(tmp_path / "file" / "t.json", None, [])
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.client.api import SimpleHelpClient
+from reconciler.client.transport import Transport
 from reconciler.journal import owed_secrets
 from reconciler.sandbox import Sandbox, SandboxConfig
 from reconciler.sandbox.faults import FAULT_KINDS
@@ -128,8 +128,8 @@ class RunReport:
 
 @contextlib.contextmanager
 def fast_backoff(factor: float = BACKOFF_FACTOR) -> Iterator[None]:
-    """Make every SimpleHelpClient the CLI builds back off `factor` seconds instead."""
-    defaults = SimpleHelpClient.__init__.__kwdefaults__
+    """Make every client the CLI builds back off `factor` seconds instead."""
+    defaults = Transport.__init__.__kwdefaults__
     saved = defaults["backoff_factor"]
     defaults["backoff_factor"] = factor
     try:

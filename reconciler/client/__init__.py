@@ -1,6 +1,6 @@
 """Client of the SimpleHelp HTTP API: transport, models and one method per query."""
 
-from reconciler.client.api import QUERIES, SimpleHelpClient
+from reconciler.client.api import SimpleHelpClient
 from reconciler.client.errors import (
     ApiError,
     AuthenticationError,
@@ -10,6 +10,7 @@ from reconciler.client.errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from reconciler.client.queries import QUERIES
 
 __all__ = [
     "QUERIES",

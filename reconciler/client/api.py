@@ -1,26 +1,22 @@
 """``SimpleHelpClient``: one typed method per query of the SimpleHelp API (38).
 
 Each method only declares its request body and response type; ``_call`` does the rest
-(the read/write table below drives the transport's retry policy).
+(the read/write table in `queries.py` drives the transport's retry policy).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from functools import cache
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
+from typing_extensions import Unpack
 
-from reconciler.client.answers import Answer, reason_means_unknown_query
-from reconciler.client.errors import (
-    ApiError,
-    NotFoundError,
-    RejectedError,
-    UnexpectedResponseError,
-    UnknownQueryError,
-)
+from reconciler.client.answers import Answer, WriteShape, reason_means_unknown_query
+from reconciler.client.decoding import adapter, recast, unexpected
+from reconciler.client.errors import NotFoundError, RejectedError, UnknownQueryError
 from reconciler.client.models import (
     AccessSession,
     Alert,
@@ -49,28 +45,8 @@ from reconciler.client.queries import (
     lookup_body,
     machine_ids_body,
 )
-from reconciler.client.transport import Transport
-
-
-@cache
-def _adapter(type_: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(type_)
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "response"
-
-
-def _unexpected(query: str, exc: ValidationError) -> UnexpectedResponseError:
-    """A mismatch names the query and the field, never the value."""
-    first = exc.errors(include_url=False, include_input=False)[0]
-    detail = f"unexpected response: {_location(first['loc'])}: {first['msg']}"
-    if exc.error_count() > 1:
-        detail += f" (and {exc.error_count() - 1} more)"
-    return UnexpectedResponseError(query, detail)
+from reconciler.client.transport import DEFAULT_POOL_SIZE, Transport, TransportOptions
+from reconciler.redact import MASK
 
 
 class SimpleHelpClient:
@@ -81,38 +57,19 @@ class SimpleHelpClient:
         url: str,
         token: str,
         *,
-        ca_bundle: str | None = None,
-        insecure: bool = False,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        retries: int = 4,
         backup_query: str = "server/backup",
-        pool_size: int = 16,
-        backoff_factor: float = 0.5,
-        max_body_bytes: int | None = None,
-        on_retry: Callable[[str], None] | None = None,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        extra: dict[str, Any] = {}
-        if max_body_bytes is not None:
-            extra["max_body_bytes"] = max_body_bytes
-        self._transport = Transport(
-            url,
-            token,
-            ca_bundle=ca_bundle,
-            insecure=insecure,
-            timeout=timeout,
-            retries=retries,
-            pool_size=pool_size,
-            backoff_factor=backoff_factor,
-            on_retry=on_retry,
-            **extra,
-        )
+        self._transport = Transport(url, token, **options)
         self._paths = {"server/backup": backup_query.strip("/")}
         # Callers fan out from several thread pools at once; this keeps the requests in
         # flight at `pool_size` (= --concurrency), so the server sees the load it was promised.
+        pool_size = options.get("pool_size", DEFAULT_POOL_SIZE)
         self._in_flight = threading.BoundedSemaphore(max(1, pool_size))
+        self._observe: Callable[[str, WriteShape], None] | None = None
 
     def __repr__(self) -> str:
-        return f"SimpleHelpClient(url={self._transport.base_url!r}, token='***')"
+        return f"SimpleHelpClient(url={self._transport.base_url!r}, token={MASK!r})"
 
     def __enter__(self) -> SimpleHelpClient:
         return self
@@ -134,6 +91,16 @@ class SimpleHelpClient:
         """Release pooled connections."""
         self._transport.close()
 
+    @contextlib.contextmanager
+    def write_answers(self, observe: Callable[[str, WriteShape], None]) -> Iterator[None]:
+        """Meanwhile, tell ``observe`` each accepted write's query and the shape its answer
+        came in (the apply journal records it: a server's reading shows in its log)."""
+        previous, self._observe = self._observe, observe
+        try:
+            yield
+        finally:
+            self._observe = previous
+
     def _exchange(self, query: str, body: Mapping[str, Any] | None) -> Answer:
         payload = None if body is None else compact(body)
         # The slot covers the round trip only: validating a big answer must not keep
@@ -153,14 +120,14 @@ class SimpleHelpClient:
         if answer.status == 400 and query in LOOKUPS:
             error = self._transport.status_error(answer)
             if type(error) is RejectedError:
-                error = _as(NotFoundError, error)
+                error = recast(NotFoundError, error)
             raise error
         try:
             return self._transport.decode(
-                answer, _adapter(type_), text=query in STRING_ANSWERS and type_ is str
+                answer, adapter(type_), text=query in STRING_ANSWERS and type_ is str
             )
         except ValidationError as exc:
-            failure = _unexpected(query, exc)
+            failure = unexpected(query, exc)
         raise failure
 
     def _write(self, query: str, body: Mapping[str, Any] | None = None) -> ApiResponse:
@@ -168,9 +135,13 @@ class SimpleHelpClient:
         answer = self._exchange(query, body)
         fields, shape = self._transport.decode_write(answer)
         try:
-            return ApiResponse.model_validate({**fields, "shape": shape})
+            response = ApiResponse.model_validate({**fields, "shape": shape})
         except ValidationError as exc:
-            failure = _unexpected(query, exc)
+            failure = unexpected(query, exc)
+        else:
+            if self._observe is not None:
+                self._observe(query, shape)
+            return response
         raise failure
 
     # technicians
@@ -421,11 +392,3 @@ class SimpleHelpClient:
     def access_sessions_list(self) -> list[AccessSession]:
         query = "access/sessions/list"
         return self._call(query, list[AccessSession])
-
-
-def _as(cls: type[ApiError], error: ApiError) -> ApiError:
-    """``error`` as another class, with the same message and attributes."""
-    copy = cls.__new__(cls)
-    copy.__dict__.update(error.__dict__)
-    copy.args = error.args
-    return copy

@@ -155,12 +155,9 @@ class Hardware(ApiModel):
     processors: list[Processor] | None = None
 
 
-class DiskMonitoring(ApiModel):
-    name: str | None = None
-    usedPercentage: float | None = None
+class Usage(ApiModel):
+    """A named share in use: a disk's (Disk Monitoring Object) or a process's (CPU offender)."""
 
-
-class CpuOffender(ApiModel):
     name: str | None = None
     usedPercentage: float | None = None
 
@@ -174,8 +171,8 @@ class Monitoring(ApiModel):
     hostname: str | None = None
     wanIP: str | None = None
     lastRestarted: int | None = None
-    disks: list[DiskMonitoring] | None = None
-    cpuOffenders: list[CpuOffender] | None = None
+    disks: list[Usage] | None = None
+    cpuOffenders: list[Usage] | None = None
     networkAdapters: list[NetworkAdapter] | None = None
 
 
@@ -264,21 +261,20 @@ class Alert(ApiModel):
     severity: str | None = None
 
 
-class SupportSession(ApiModel):
+class Session(ApiModel):
+    """What support and access sessions share: the technician and the session."""
+
+    technicianDisplayName: str | None = None
+    technicianUsername: str | None = None
+    technicianID: int | None = None
+    sessionID: str | None = None
+    elapsedTime: int | None = None
+    startTime: int | None = None
+
+
+class SupportSession(Session):
     customer: Customer | None = None
-    technicianDisplayName: str | None = None
-    technicianUsername: str | None = None
-    technicianID: int | None = None
-    sessionID: str | None = None
-    elapsedTime: int | None = None
-    startTime: int | None = None
 
 
-class AccessSession(ApiModel):
+class AccessSession(Session):
     machine: Machine | None = None
-    technicianDisplayName: str | None = None
-    technicianUsername: str | None = None
-    technicianID: int | None = None
-    sessionID: str | None = None
-    elapsedTime: int | None = None
-    startTime: int | None = None

@@ -16,34 +16,23 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 import urllib.request
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from urllib3 import BaseHTTPResponse, PoolManager, ProxyManager
 from urllib3.exceptions import HTTPError
 from urllib3.util.timeout import Timeout
 
 from reconciler import __version__
-from reconciler.client.answers import (
-    Answer,
-    WriteShape,
-    decode_json,
-    hazard,
-    plain_json,
-    reason_means_auth,
-    write_shape,
-)
+from reconciler.client.answers import Answer
+from reconciler.client.decoding import AnswerDecoder, plural_tries
 from reconciler.client.diagnose import describe_exception, scheme_mismatch
 from reconciler.client.errors import (
-    AUTH_HINT,
     ApiError,
-    AuthenticationError,
-    RejectedError,
     TransportError,
     UnexpectedResponseError,
     error_class_for_status,
@@ -55,8 +44,9 @@ from reconciler.client.retry import (
     RetryAfterTooLong,
     policy,
 )
-from reconciler.client.urls import REDACTED, REDACTOR, validate_base_url, validate_token
+from reconciler.client.urls import REDACTOR, validate_base_url, validate_token
 from reconciler.errors import ShcfgError
+from reconciler.redact import MASK
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +58,24 @@ WRITE_RETRY_STATUSES = frozenset({429})
 # of its first try: `--timeout 2` bounds a request, its retries included, to 6 s.
 RETRY_BUDGET = 3
 CHUNK = 65536
-NOT_JSON = "response is not JSON"
+DEFAULT_POOL_SIZE = 16
 
 
-def _plural(count: int) -> str:
-    return f"{count} try" if count == 1 else f"{count} tries"
+class TransportOptions(TypedDict, total=False):
+    """The knobs of ``Transport`` (defaults in its signature), passed on by the client."""
+
+    ca_bundle: str | None
+    insecure: bool
+    timeout: tuple[float, float]
+    retries: int
+    pool_size: int
+    backoff_factor: float
+    backoff_jitter: float
+    max_body_bytes: int
+    on_retry: Callable[[str], None] | None
 
 
-class Transport:
+class Transport(AnswerDecoder):
     """Send queries to ``BASE/api/v1/TOKEN/QUERY`` and read their answers.
 
     A query without data is a ``GET`` without a body, one with data a ``POST`` with its
@@ -98,7 +98,7 @@ class Transport:
         insecure: bool = False,
         timeout: tuple[float, float] = (5.0, 30.0),
         retries: int = 4,
-        pool_size: int = 16,
+        pool_size: int = DEFAULT_POOL_SIZE,
         backoff_factor: float = 0.5,
         backoff_jitter: float = 0.25,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -112,7 +112,7 @@ class Transport:
             raise ShcfgError(f"CA bundle not found: {ca_bundle}")
         if retries < 0:
             raise ShcfgError("retries must be 0 or more")
-        self._token = token
+        super().__init__(token)
         self._prefix = f"{self.base_url}/api/v1/{token}/"
         if insecure:
             message = "TLS certificate verification is disabled (insecure mode)"
@@ -137,13 +137,11 @@ class Transport:
             "Accept-Encoding": "gzip",
         }
         self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
-        # A 400 reads as a refused token only while no answer has proved the token good.
-        self._token_accepted = threading.Event()
         REDACTOR.add(token)
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"Transport(url={self.base_url!r}, token={REDACTED!r})"
+        return f"Transport(url={self.base_url!r}, token={MASK!r})"
 
     @property
     def request_count(self) -> int:
@@ -157,10 +155,6 @@ class Transport:
         self._closed = True
         self._manager.clear()
         REDACTOR.discard(self._token)
-
-    def redact(self, text: str) -> str:
-        """Remove this transport's token from text that came from the server."""
-        return text.replace(self._token, REDACTED)
 
     def post(
         self,
@@ -248,7 +242,7 @@ class Transport:
             description, before_sending = f"{description}: {hint}", True
         return TransportError(
             query,
-            f"connection failed: {description} (after {_plural(tries)})",
+            f"connection failed: {description} (after {plural_tries(tries)})",
             outcome_unknown=write and not before_sending,
         )
 
@@ -297,107 +291,6 @@ class Transport:
                 status=response.status,
             )
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def decode(
-        self, answer: Answer, into: TypeAdapter[Any] | None = None, *, text: bool = False
-    ) -> Any:
-        """The answer's JSON (validated as ``into``), or the ``ApiError`` it stands for.
-
-        With ``text`` (a String answer), a ``text/plain`` body is the value itself, as is
-        any non-JSON body that came without a content type.
-        """
-        query, status, raw = answer.query, answer.status, answer.raw
-        if not 200 <= status < 300:
-            raise self.status_error(answer)
-        if text and answer.media_type == "text/plain":
-            return self._text(answer, into)
-        problem = hazard(raw)
-        if problem is None and into is not None and plain_json(raw):
-            try:
-                return into.validate_json(raw)
-            except ValidationError as exc:
-                if not any(e["type"] == "json_invalid" for e in exc.errors(include_input=False)):
-                    raise
-            # Not JSON after all: the strict decoder below words the error.
-        decoded, problem = decode_json(raw)
-        if problem == NOT_JSON and text and answer.media_type == "":
-            return self._text(answer, into)
-        if problem is not None:
-            raise UnexpectedResponseError(query, f"HTTP {status}: {problem}", status=status)
-        if isinstance(decoded, dict) and decoded.get("success") is False:
-            raise self._refusal(answer, decoded)
-        return decoded if into is None else into.validate_python(decoded)
-
-    def decode_write(self, answer: Answer) -> tuple[dict[str, Any], WriteShape]:
-        """A write's 2xx answer as the fields of an API Response Object and its shape.
-
-        Every 2xx is done unless it says no: an API Response Object with ``success:
-        false``, or a bare ``false``.
-        """
-        if not 200 <= answer.status < 300:
-            raise self.status_error(answer)
-        value, problem = decode_json(answer.raw) if answer.raw.strip() else (None, None)
-        if problem is not None and problem != NOT_JSON:
-            raise UnexpectedResponseError(
-                answer.query, f"HTTP {answer.status}: {problem}", status=answer.status
-            )
-        if value is False or (isinstance(value, dict) and value.get("success") is False):
-            raise self._refusal(answer, value)
-        fields = value if isinstance(value, dict) else {}
-        return fields, write_shape(answer.raw, value, problem)
-
-    def _text(self, answer: Answer, into: TypeAdapter[Any] | None) -> Any:
-        value = answer.text()
-        if value is None:
-            raise UnexpectedResponseError(
-                answer.query,
-                f"HTTP {answer.status}: response is not UTF-8 text",
-                status=answer.status,
-            )
-        return value if into is None else into.validate_python(value)
-
-    def _refusal(self, answer: Answer, decoded: Any) -> RejectedError:
-        refusal = self._reason(decoded) or (
-            "the server answered false" if decoded is False else "request failed"
-        )
-        return RejectedError(
-            answer.query, f"HTTP {answer.status}: {refusal}", status=answer.status, reason=refusal
-        )
-
-    def status_error(self, answer: Answer) -> ApiError:
-        """The error an answer with a status other than 2xx stands for."""
-        status = answer.status
-        cls = error_class_for_status(status)
-        reason = self._status_reason(answer)
-        if status == 400 and not self._token_accepted.is_set() and reason_means_auth(reason):
-            cls = AuthenticationError
-        detail = f"HTTP {status}: {reason}"
-        if cls is AuthenticationError:
-            detail += f" ({AUTH_HINT})"
-        if answer.tries > 1:
-            detail += f" (after {_plural(answer.tries)})"
-        return cls(
-            answer.query,
-            detail,
-            status=status,
-            reason=reason,
-            outcome_unknown=answer.write and status >= 500 and cls is not UnexpectedResponseError,
-        )
-
-    def _status_reason(self, answer: Answer) -> str:
-        decoded, problem = decode_json(answer.raw)
-        if problem is None:
-            return self._reason(decoded) or self.redact(answer.reason or "no reason given")
-        if answer.media_type == "text/plain":
-            text = " ".join((answer.text() or "").split())[:200]
-            if text:
-                return self.redact(text)
-        return "non-JSON body"
-
-    def _reason(self, decoded: Any) -> str | None:
-        if isinstance(decoded, dict) and isinstance(decoded.get("reason"), str):
-            return " ".join(self.redact(decoded["reason"]).split()) or None
-        return None
 
 
 def _pool_manager(

@@ -13,8 +13,8 @@ import threading
 from urllib.parse import urlsplit
 
 from reconciler.errors import ShcfgError
+from reconciler.redact import MASK
 
-REDACTED = "***"
 _TOKEN_FORBIDDEN = re.compile(r"[\s/?#%\\]")
 _HOST_LIKE = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?")
 
@@ -97,7 +97,7 @@ class _TokenRedactor(logging.Filter):
         with self._lock:
             tokens = list(self._tokens)
         for token in tokens:
-            text = text.replace(token, REDACTED)
+            text = text.replace(token, MASK)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:

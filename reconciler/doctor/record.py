@@ -8,8 +8,6 @@ every string anyway, and the value of every key that looks secret is masked.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -20,10 +18,10 @@ from pydantic import BaseModel
 from reconciler import __version__
 from reconciler.client.errors import ApiError
 from reconciler.doctor.checks import Check
-from reconciler.errors import ShcfgError
+from reconciler.files import write_atomic
+from reconciler.redact import MASK
 
 T = TypeVar("T")
-MASK = "***"
 BODY_CAP = 4096
 SECRET_WORDS = ("password", "secret", "token", "key")
 
@@ -135,17 +133,4 @@ class Recorder:
             "exchanges": self.exchanges,
         }
         text = self._scrub(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
-        directory = path.parent if str(path.parent) else Path(".")
-        try:
-            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        except OSError as exc:
-            raise ShcfgError(f"--record {path}: cannot write: {exc.__class__.__name__}") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except OSError as exc:
-            Path(temp).unlink(missing_ok=True)
-            raise ShcfgError(f"--record {path}: cannot write: {exc.__class__.__name__}") from None
+        write_atomic(path, text, "--record")

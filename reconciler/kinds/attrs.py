@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt, StrictStr
 
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
@@ -69,6 +69,25 @@ class Attr:
 def value(note: str = "", **extra: Any) -> Attr:
     """Shorthand for the commonest declaration: an attribute compared as a value."""
     return Attr(Role.VALUE, note, **extra)
+
+
+#: A write-only password (groups, technicians): the API can set it, never read it.
+Password = SecretStr | None
+
+
+def write_only_password(api: str, label: str = "") -> Attr:
+    """A password's declaration: set on create, afterwards only with `--rotate-secrets`."""
+    note = "set on create, and on every apply only with `--rotate-secrets`" + label
+    return Attr(Role.WRITE_ONLY, note, api=api, security=True)
+
+
+#: A property map (machines, machine groups): key -> string value.
+Properties = dict[StrictStr, StrictStr] | None
+
+
+def property_map(note: str, api: str) -> Attr:
+    """A property map's declaration: keys compared one by one, set with their own query."""
+    return Attr(Role.MAP, f"map key → string; {note}", api=api)
 
 
 @functools.cache

@@ -1,31 +1,34 @@
-"""Technician groups: attributes, nested LDAP/MFA/password settings, permissions, password."""
+"""Technician groups: attributes, nested LDAP/MFA/password settings, permissions, password.
+
+Permissions (read, checked, compared, sent) are in `group_permissions.py`, the security
+labels of a change in `group_labels.py`; the attributes are declared here only.
+"""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import SecretStr, StrictBool, StrictStr
 
+from reconciler.kinds import group_permissions
 from reconciler.kinds.attrs import (
     Attr,
     LifecycleAttr,
     ManifestModel,
     NonEmptyStr,
     NonNegativeInt,
+    Password,
     Role,
     fields_with,
     value,
+    write_only_password,
 )
 from reconciler.kinds.base import (
-    ApplyContext,
     Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
     create_pairs,
+    declared_change,
     field_changes,
     match,
     prune_undeclared,
@@ -34,6 +37,7 @@ from reconciler.kinds.base import (
     unique,
     update_pairs,
 )
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import (
     EnvNames,
     ExportPart,
@@ -41,7 +45,8 @@ from reconciler.kinds.exporting import (
     text,
     write_only_footer,
 )
-from reconciler.plan import Action, Change, FieldChange, Label, Phase, fingerprint
+from reconciler.kinds.group_labels import labels
+from reconciler.plan import Action, Change, Phase, fingerprint
 
 
 class LdapSettings(ManifestModel):
@@ -132,15 +137,7 @@ class Group(ManifestModel):
             security=True,
         ),
     ] = None
-    password: Annotated[
-        SecretStr | None,
-        Attr(
-            Role.WRITE_ONLY,
-            "set on create, and on every apply only with `--rotate-secrets`",
-            api="groups/password/set",
-            security=True,
-        ),
-    ] = None
+    password: Annotated[Password, write_only_password("groups/password/set")] = None
     lifecycle: LifecycleAttr = None
 
 
@@ -181,12 +178,8 @@ class GroupsKind(Defaults):
     noun = "group"
     section = "groups"
     model = Group
-    attributes = None
     phase = Phase.GROUPS
-    depends_on: tuple[str, ...] = ()
-    batched = False
     prune = "groups"
-    ignorable = True
     export_file = "groups.yaml"
 
     def read(self, ctx: ReadContext) -> LiveGroups:
@@ -194,18 +187,8 @@ class GroupsKind(Defaults):
         unique("groups/list", "groups with uniqueID", (g.uniqueID for g in listed))
         unique("groups/list", "groups named", (g.name for g in listed))
         by_name = {g.name: g.model_dump(mode="json", exclude_none=True) for g in listed}
-        wanted = [int(g["uniqueID"]) for g in by_name.values()] if ctx.everything else []
-        declared = [g for g in ctx.model.groups if g.permissions is not None]
-        for group in declared:
-            live = by_name.get(group.name) or by_name.get(group.renamedFrom or "")
-            if live is not None:
-                wanted.append(int(live["uniqueID"]))
-        if declared and not wanted and by_name:
-            # Only new groups declare permissions: any group's answer names them all.
-            wanted.append(min(int(g["uniqueID"]) for g in by_name.values()))
-        perms = list(ctx.pool.map(ctx.client.groups_permissions_get, wanted))
-        names = frozenset(k for answer in perms for k in answer) if perms else None
-        return LiveGroups(by_name, dict(zip(wanted, perms, strict=True)), names)
+        perms, names = group_permissions.read(ctx, by_name, ctx.model.groups)
+        return LiveGroups(by_name, perms, names)
 
     def identities(self, live: LiveGroups) -> set[str]:
         return set(live.by_name)
@@ -222,14 +205,12 @@ class GroupsKind(Defaults):
     def problems(self, ctx: PlanContext) -> list[tuple[tuple[str, str], str]]:
         """Permission names the server does not know: refused before any write."""
         known = ctx.live[self.name].permission_names
-        found = []
-        for group in ctx.manifest.model.groups if known else ():
-            for perm in sorted(set(group.permissions or {}) - known):
-                close = difflib.get_close_matches(perm, sorted(known), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                message = f"group {group.name!r}: unknown permission {perm!r}{hint}"
-                found.append(((self.section, group.name), message))
-        return found
+        groups = ctx.manifest.model.groups if known else ()
+        return [
+            ((self.section, group.name), message)
+            for group in groups
+            for message in group_permissions.unknown(group, known)
+        ]
 
     def plan(self, ctx: PlanContext) -> KindPlan:
         live: LiveGroups = ctx.live[self.name]
@@ -260,21 +241,11 @@ class GroupsKind(Defaults):
         )
 
     def _create(self, ctx: PlanContext, group: Group) -> Change:
-        pairs = create_pairs(self, group)
-        pairs += [
-            (f"permissions.{k}", None, v) for k, v in sorted((group.permissions or {}).items())
-        ]
+        pairs = create_pairs(self, group) + group_permissions.pairs(group.permissions, {})
         fields = field_changes(ctx, self.name, group.name, pairs)
         fields += secret_fields(self, group, None, rotate=ctx.rotate_secrets)
-        return Change(
-            action=Action.CREATE,
-            kind=self.name,
-            identity=group.name,
-            phase=self.phase,
-            fields=tuple(fields),
-            labels=_labels(fields, created=True),
-            fingerprint=fingerprint(None),
-        )
+        found = labels(fields, created=True)
+        return declared_change(self, Action.CREATE, group.name, fields, found)
 
     def _update(
         self,
@@ -289,24 +260,18 @@ class GroupsKind(Defaults):
             pairs.append(("name", rename_from, group.name))
         changed, base = update_pairs(self, group, current)
         pairs += changed
-        if group.permissions is not None:
-            have_perms = live.permissions.get(int(current["uniqueID"]), {})
-            pairs += [
-                (f"permissions.{k}", have_perms.get(k), v)
-                for k, v in sorted(group.permissions.items())
-                if have_perms.get(k) is not v
-            ]
+        have_perms = live.permissions.get(int(current["uniqueID"]), {})
+        pairs += group_permissions.pairs(group.permissions, have_perms)
         fields = field_changes(ctx, self.name, group.name, pairs)
         fields += secret_fields(self, group, current, rotate=ctx.rotate_secrets)
         if not fields:
             return None
-        return Change(
-            action=Action.UPDATE,
-            kind=self.name,
-            identity=group.name,
-            phase=self.phase,
-            fields=tuple(fields),
-            labels=_labels(fields, created=False),
+        return declared_change(
+            self,
+            Action.UPDATE,
+            group.name,
+            fields,
+            labels(fields, created=False),
             live_id=int(current["uniqueID"]),
             rename_from=rename_from,
             base=base,
@@ -369,11 +334,7 @@ class GroupsKind(Defaults):
 
     @staticmethod
     def _apply_extras(change: Change, ctx: ApplyContext, unique_id: int) -> None:
-        perms = {
-            f.path.split(".", 1)[1]: ctx.value(change, f)
-            for f in change.fields
-            if f.path.startswith("permissions.")
-        }
+        perms = group_permissions.to_send(change, ctx)
         if perms:
             ctx.client.groups_permissions_set(unique_id, perms)
         password = change.field("password")
@@ -394,29 +355,3 @@ def _attributes(change: Change, ctx: ApplyContext) -> dict[str, Any]:
         else:
             attrs[head] = ctx.value(change, fc)
     return attrs
-
-
-def _labels(fields: Sequence[FieldChange], *, created: bool) -> tuple[Label, ...]:
-    labels: list[Label] = []
-    # On create a nested settings object is one field holding the whole object.
-    flat = [
-        (f"{fc.path}.{sub}", None, value)
-        for fc in fields
-        if fc.path in SETTINGS and isinstance(fc.after, dict)
-        for sub, value in fc.after.items()
-    ]
-    flat += [(fc.path, fc.before, fc.after) for fc in fields]
-    for path, before, after in flat:
-        if path.startswith("permissions.") and after is True and before is not True:
-            labels.append(Label.GRANTS_PERMISSION)
-        elif path.startswith("ldapSettings"):
-            labels.append(Label.CHANGES_LDAP)
-        elif (
-            path in ("mfaSettings.app", "mfaSettings.email") and after is False and not created
-        ) or (path == "mfaSettings.rememberMachine" and after is True):
-            labels.append(Label.WEAKENS_MFA)
-        elif path == "allowAnonymousLogins" and after is True:
-            labels.append(Label.ENABLES_ANONYMOUS_LOGINS)
-        elif path in ("password", "videoPassword"):
-            labels.append(Label.SETS_PASSWORD)
-    return tuple(dict.fromkeys(labels))

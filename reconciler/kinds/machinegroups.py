@@ -13,18 +13,12 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Annotated, Any
 
-from pydantic import Field, StrictStr
+from pydantic import Field
 
 from reconciler.client.errors import NotFoundError
-from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Role
-from reconciler.kinds.base import (
-    ApplyContext,
-    Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
-    field_changes,
-)
+from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Properties, Role, property_map
+from reconciler.kinds.base import Defaults, declared_change, field_changes
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.kinds.machines import listed
 from reconciler.plan import Action, Change, Phase, fingerprint
@@ -44,11 +38,9 @@ class MachineGroup(ManifestModel):
         ),
     ]
     properties: Annotated[
-        dict[StrictStr, StrictStr] | None,
-        Attr(
-            Role.MAP,
-            "map key → string; the API cannot remove a key (a warning names it)",
-            api="machinegroups/properties/set",
+        Properties,
+        property_map(
+            "the API cannot remove a key (a warning names it)", "machinegroups/properties/set"
         ),
     ] = None
 
@@ -62,12 +54,7 @@ class MachineGroupsKind(Defaults):
     noun = "machine group"
     section = "machineGroups"
     model = MachineGroup
-    attributes = None
     phase = Phase.MACHINES
-    depends_on: tuple[str, ...] = ()
-    batched = False
-    prune = None
-    ignorable = True
     export_file = "machine-groups.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, LiveGroup | None]:
@@ -171,13 +158,13 @@ class MachineGroupsKind(Defaults):
                 if current.get(k) != v
             ]
             if pairs:
+                fields = field_changes(ctx, self.name, ident, pairs)
                 result.changes.append(
-                    Change(
-                        action=Action.UPDATE,
-                        kind=self.name,
-                        identity=ident,
-                        phase=self.phase,
-                        fields=tuple(field_changes(ctx, self.name, ident, pairs)),
+                    declared_change(
+                        self,
+                        Action.UPDATE,
+                        ident,
+                        fields,
                         base={"path": list(group.path)},
                         fingerprint=fingerprint(current),
                     )

@@ -12,17 +12,17 @@ from typing import Annotated, Any
 
 from pydantic import StrictBool, StrictStr
 
-from reconciler.kinds.attrs import Attr, LifecycleAttr, ManifestModel, NonEmptyStr, Role
-from reconciler.kinds.base import (
-    ApplyContext,
-    Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
-    field_changes,
-    unique,
-    update_pairs,
+from reconciler.kinds.attrs import (
+    Attr,
+    LifecycleAttr,
+    ManifestModel,
+    NonEmptyStr,
+    Properties,
+    Role,
+    property_map,
 )
+from reconciler.kinds.base import Defaults, declared_change, field_changes, unique, update_pairs
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.plan import Action, Change, FieldChange, Phase, fingerprint
 
@@ -55,11 +55,10 @@ class Machine(ManifestModel):
         Attr(Role.VALUE, "erratum 5: `warnings`, not `warning`", api="machines/notes/set"),
     ] = None
     properties: Annotated[
-        dict[StrictStr, StrictStr] | None,
-        Attr(
-            Role.MAP,
-            "map key → string; undeclared keys removed only with `prune.machineProperties`",
-            api="machines/properties/set, remove",
+        Properties,
+        property_map(
+            "undeclared keys removed only with `prune.machineProperties`",
+            "machines/properties/set, remove",
         ),
     ] = None
     lifecycle: LifecycleAttr = None
@@ -106,12 +105,9 @@ class MachinesKind(Defaults):
     noun = "machine"
     section = "machines"
     model = Machine
-    attributes = None
     phase = Phase.MACHINES
-    depends_on: tuple[str, ...] = ()
     batched = True
     prune = "machineProperties"
-    ignorable = True
     export_file = "machines.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, LiveMachine]:
@@ -189,12 +185,11 @@ class MachinesKind(Defaults):
             if pairs or removed:
                 fields = field_changes(ctx, self.name, mid, pairs) + removed
                 result.changes.append(
-                    Change(
-                        action=Action.UPDATE,
-                        kind=self.name,
-                        identity=mid,
-                        phase=self.phase,
-                        fields=tuple(fields),
+                    declared_change(
+                        self,
+                        Action.UPDATE,
+                        mid,
+                        fields,
                         base={"notes": current.notes, "warnings": current.warnings},
                         fingerprint=fingerprint(current.as_dict()),
                     )

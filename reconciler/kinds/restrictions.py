@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.kinds.base import (
-    ApplyContext,
-    Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
-)
+from reconciler.kinds.base import Defaults
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.kinds.server import Server
 from reconciler.plan import Action, Change, Label, Phase, Undeclared, fingerprint
@@ -24,7 +19,6 @@ class RestrictionsKind(Defaults):
     model = Server
     attributes = ("techRestrictions",)
     phase = Phase.SERVER
-    depends_on: tuple[str, ...] = ()
     batched = True
     prune = "techRestrictions"
     ignorable = False

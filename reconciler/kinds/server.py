@@ -13,14 +13,8 @@ from typing import Annotated, Any
 from pydantic import StrictStr, field_validator
 
 from reconciler.kinds.attrs import Attr, ManifestModel, NonEmptyStr, Role, no_duplicates
-from reconciler.kinds.base import (
-    ApplyContext,
-    Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
-    field_changes,
-)
+from reconciler.kinds.base import Defaults, field_changes
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import EnvNames, ExportPart, text
 from reconciler.plan import Action, Change, Phase, fingerprint
 
@@ -70,9 +64,6 @@ class ServerKind(Defaults):
     model = Server
     attributes = ("hostname",)
     phase = Phase.SERVER
-    depends_on: tuple[str, ...] = ()
-    batched = False
-    prune = None
     ignorable = False
     export_file = "server.yaml"
 

@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.attrs import attrs_of
 
+ERRATUM = re.compile(r"\berratum (\d+)")
+ERRATA = "../api-notes.md#errata-of-the-reference"
 BEGIN = "<!-- attributes: generated from the kind's declaration by `make schemas` -->"
 END = "<!-- end of generated attributes -->"
 
@@ -52,6 +54,7 @@ def attribute_table(model: type[BaseModel]) -> str:
         if attr is None:
             raise ValueError(f"{model.__name__}.{name} has no Attr declaration")
         notes = attr.note + (f" (API: `{attr.api}`)" if attr.api else "")
+        notes = ERRATUM.sub(rf"[erratum \1]({ERRATA})", notes)  # the list readers can open
         security = "yes" if attr.security else ""
         rows.append(
             f"| `{name}` | {_type(schema['properties'][name], defs)} | {attr.role.value} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import SecretStr, StrictBool, StrictStr, field_validator
+from pydantic import StrictBool, StrictStr, field_validator
 
 from reconciler.errors import ShcfgError
 from reconciler.kinds.attrs import (
@@ -13,18 +13,17 @@ from reconciler.kinds.attrs import (
     LifecycleAttr,
     ManifestModel,
     NonEmptyStr,
+    Password,
     Role,
     fields_with,
     no_duplicates,
     value,
+    write_only_password,
 )
 from reconciler.kinds.base import (
-    ApplyContext,
     Defaults,
-    KindPlan,
-    PlanContext,
-    ReadContext,
     create_pairs,
+    declared_change,
     field_changes,
     match,
     prune_undeclared,
@@ -33,6 +32,7 @@ from reconciler.kinds.base import (
     unique,
     update_pairs,
 )
+from reconciler.kinds.contexts import ApplyContext, KindPlan, PlanContext, ReadContext
 from reconciler.kinds.exporting import (
     EnvNames,
     ExportPart,
@@ -69,13 +69,7 @@ class Technician(ManifestModel):
         ),
     ] = None
     password: Annotated[
-        SecretStr | None,
-        Attr(
-            Role.WRITE_ONLY,
-            "set on create, and on every apply only with `--rotate-secrets`; label `sets-password`",
-            api="technicians/password/set",
-            security=True,
-        ),
+        Password, write_only_password("technicians/password/set", "; label `sets-password`")
     ] = None
     lifecycle: LifecycleAttr = None
 
@@ -95,12 +89,9 @@ class TechniciansKind(Defaults):
     noun = "technician"
     section = "technicians"
     model = Technician
-    attributes = None
     phase = Phase.TECHNICIANS
     depends_on = ("groups",)
-    batched = False
     prune = "technicians"
-    ignorable = True
     export_file = "technicians.yaml"
 
     def read(self, ctx: ReadContext) -> dict[str, dict[str, Any]]:
@@ -153,15 +144,7 @@ class TechniciansKind(Defaults):
             pairs.append(("groups", None, sorted(tech.groups)))
         fields = field_changes(ctx, self.name, tech.username, pairs)
         fields += secret_fields(self, tech, None, rotate=ctx.rotate_secrets)
-        return Change(
-            action=Action.CREATE,
-            kind=self.name,
-            identity=tech.username,
-            phase=self.phase,
-            fields=tuple(fields),
-            labels=_labels(fields),
-            fingerprint=fingerprint(None),
-        )
+        return declared_change(self, Action.CREATE, tech.username, fields, _labels(fields))
 
     def _update(
         self,
@@ -183,13 +166,12 @@ class TechniciansKind(Defaults):
         fields += secret_fields(self, tech, current, rotate=ctx.rotate_secrets)
         if not fields:
             return None
-        return Change(
-            action=Action.UPDATE,
-            kind=self.name,
-            identity=tech.username,
-            phase=self.phase,
-            fields=tuple(fields),
-            labels=_labels(fields),
+        return declared_change(
+            self,
+            Action.UPDATE,
+            tech.username,
+            fields,
+            _labels(fields),
             live_id=int(current["uniqueID"]),
             rename_from=rename_from,
             fingerprint=fingerprint(current),

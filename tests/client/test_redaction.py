@@ -21,6 +21,7 @@ from reconciler.client.errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from reconciler.redact import MASK
 from tests.client.conftest import CANARY, Reply, ScriptedServer
 
 
@@ -142,4 +143,14 @@ def test_errors_survive_pickling_without_the_token(server: ScriptedServer) -> No
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is NotFoundError
     assert (copy.query, copy.status, str(copy)) == ("groups/get", 404, str(error))
+    c.close()
+
+
+def test_an_echoed_token_and_the_client_show_the_one_mask(server: ScriptedServer) -> None:
+    """The token's place shows the project's one mask, as a plan's secrets do."""
+    server.queue(echo(404))
+    c = client(server.url)
+    error = capture(lambda: c.groups_get(unique_id=1))
+    assert str(error).count(MASK) == 2
+    assert f"token={MASK!r}" in repr(c)
     c.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import ssl
 from collections.abc import Iterator
@@ -19,7 +20,12 @@ from reconciler.client.errors import (
     UnexpectedResponseError,
     error_class_for_status,
 )
-from reconciler.client.transport import Transport, validate_base_url, validate_token
+from reconciler.client.transport import (
+    Transport,
+    TransportOptions,
+    validate_base_url,
+    validate_token,
+)
 from reconciler.errors import ShcfgError
 from tests.client.conftest import CANARY, Reply, ScriptedServer
 
@@ -380,3 +386,13 @@ def test_concurrent_calls_share_one_transport(server: ScriptedServer) -> None:
     assert t.request_count == 40
     assert len(server.seen) == 40
     t.close()
+
+
+def test_the_client_passes_on_exactly_the_transports_options() -> None:
+    """``TransportOptions`` is the client's view of ``Transport``'s keywords: one list."""
+    keywords = {
+        name
+        for name, p in inspect.signature(Transport.__init__).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    assert keywords == set(TransportOptions.__annotations__)

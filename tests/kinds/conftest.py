@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import KindPlan, PlanContext
+from reconciler.kinds.contexts import KindPlan, PlanContext
 from reconciler.kinds.groups import LiveGroups
 from reconciler.manifest import LoadedManifest, load_manifests
 from reconciler.sandbox import Sandbox, SandboxConfig

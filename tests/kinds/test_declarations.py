@@ -7,8 +7,10 @@ the docs tables and the JSON Schema follow the kinds.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel
@@ -18,6 +20,7 @@ from reconciler.kinds.attrs import COMPARED, EXCLUDED, Role, attrs_of, fields_wi
 from reconciler.kinds.base import Kind, compared
 from reconciler.kinds.machines import LiveMachine
 from reconciler.kinds.tables import pages, render_page
+from reconciler.manifest import models
 from reconciler.manifest.models import Ignore, Manifest, Prune
 from tests.kinds.conftest import Load, empty_live, plan_of
 
@@ -90,6 +93,43 @@ def test_every_compared_attribute_shows_up_in_a_plan(name: str, load: Load) -> N
     if any(not c.fields for c in result.changes):  # an object per entry (restrictions)
         touched |= set(kind.attributes or ())
     assert set(compared(kind, *COMPARED)) <= touched, result.changes
+
+
+def _typed_view() -> dict[str, str]:
+    """The fields of the ``TYPE_CHECKING`` Manifest class (what mypy sees), as written."""
+    tree = ast.parse(Path(models.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Manifest":
+            return {
+                stmt.target.id: ast.unparse(stmt.annotation)
+                for stmt in node.body
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+            }
+    raise AssertionError("no typed view of Manifest")
+
+
+def test_the_typed_view_of_the_root_matches_the_root_built_from_the_kinds() -> None:
+    """mypy reads the sections through a stub; each one it names is a real field of the
+    same type (a new kind needs no line in it: its section is typed ``Any`` there)."""
+    view = _typed_view()
+    assert set(view) <= set(Manifest.model_fields)
+    for name, written in view.items():
+        annotation = Manifest.model_fields[name].annotation
+        if get_origin(annotation) is list:
+            assert written == f"list[{get_args(annotation)[0].__name__}]", name
+        else:
+            assert written == annotation.__name__, name
+
+
+def test_a_new_kind_gets_its_section_from_its_registration_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One module plus its REGISTRY entry: the root is built from REGISTRY."""
+    extra = SimpleNamespace(name="widgets", section="widgets", model=REGISTRY["groups"].model)
+    monkeypatch.setitem(REGISTRY, "widgets", extra)
+    sections = models._sections()
+    assert "widgets" in sections
+    assert "Group" in str(sections["widgets"][0])
 
 
 def test_the_manifest_root_has_exactly_the_kinds_sections() -> None:

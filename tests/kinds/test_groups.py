@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import PlanContext
+from reconciler.kinds.contexts import PlanContext
 from reconciler.kinds.groups import LiveGroups
 from reconciler.plan import Action, Label, Phase
 from tests.kinds.conftest import Load, empty_live, group, plan_of

@@ -22,6 +22,7 @@ import trustme
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.redact import MASK
 from reconciler.sandbox import READINGS, Sandbox, SandboxConfig
 from tests.client.conftest import Reply, ScriptedServer
 from tests.e2e.conftest import SECRET_MANIFEST, Result
@@ -114,7 +115,7 @@ def test_doctor_record_holds_no_canary(
     recorded = run("--backup-query", query, "doctor", "--probe-backup", "--record", "ok.json")
     assert recorded.exit_code == 0, recorded.output
     text = (run.workdir / "ok.json").read_text(encoding="utf-8")
-    assert '"groups/list"' in text and '"videoPassword": "***"' in text
+    assert '"groups/list"' in text and f'"videoPassword": "{MASK}"' in text
     failed = run("doctor", "--probe-backup", "--record", "unknown-backup.json")
     assert failed.exit_code == 1
     assert "SIMPLEHELP_BACKUP_QUERY" in failed.stdout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reconciler.sandbox.faults import Fault
 from tests.e2e.conftest import TOKEN
 from tests.reliability.conftest import MakeShcfg, ScriptedFaults, scripted
@@ -105,3 +107,24 @@ def test_an_answer_nested_too_deeply_mid_apply_ends_the_journal_and_the_report(
     assert "Apply stopped: 0 applied, 1 failed" in result.stdout
     records = [json.loads(line) for line in (shcfg.workdir / ".shcfg/journal.jsonl").open()]
     assert records[-1]["event"] == "finished" and records[-1]["failed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("reading", "shape"),
+    [("response", "response"), ("empty", "empty"), ("true", "true"), ("ok", "text")],
+)
+def test_journal_records_the_shape_each_write_answer_came_in(
+    make_shcfg: MakeShcfg, reading: str, shape: str
+) -> None:
+    shcfg = make_shcfg(write_answer=reading)
+    path = shcfg.manifest(MANIFEST)
+    journal = shcfg.workdir / "apply.jsonl"
+    result = shcfg("apply", str(path), "--auto-approve", "--journal", str(journal), env=SECRETS)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    backup = next(r for r in records if r["event"] == "backup")
+    assert backup["outcome"] == "ok" and backup["shape"] == shape
+    answers = [(r["query"], r["shape"]) for r in records if r["event"] == "answer"]
+    writes = [q for q in shcfg.writes() if q != "server/backup"]
+    assert sorted(q for q, _ in answers) == sorted(writes)
+    assert {s for _, s in answers} == {shape}
