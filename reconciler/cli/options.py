@@ -117,12 +117,7 @@ def make_client(conn: dict[str, Any], token: str, concurrency: int = 8) -> Simpl
     if not url:
         raise ShcfgError("no server URL: pass --url URL or set SIMPLEHELP_URL")
     if conn.get("insecure"):
-        OUTPUT.print(
-            "WARNING: --insecure: TLS certificates are NOT verified; the API token can be "
-            "intercepted.",
-            err=True,
-            style="bold red",
-        )
+        warn_insecure()
         _quiet_library_tls_warnings()
     return SimpleHelpClient(
         url,
@@ -149,6 +144,15 @@ def target_of(conn: dict[str, Any], concurrency: int) -> Target:
 
     token = read_token(conn.get("token_file"))
     return Target(token=token, connect=lambda: make_client(conn, token, concurrency))
+
+
+def warn_insecure() -> None:
+    """Say loudly, once per command, that --insecure leaves the token open to interception."""
+    OUTPUT.print(
+        "WARNING: --insecure: TLS certificates are NOT verified; the API token can be intercepted.",
+        err=True,
+        style="bold red",
+    )
 
 
 def _quiet_library_tls_warnings() -> None:

@@ -160,15 +160,11 @@ def run(
 ) -> bool:
     """Run every check, print them (text or JSON), write ``record``; True when usable."""
     from reconciler.cli import OUTPUT, read_token
+    from reconciler.cli.options import warn_insecure
 
     rec = Recorder()
     if conn.get("insecure"):
-        OUTPUT.print(
-            "WARNING: --insecure: TLS certificates are NOT verified; the API token can be "
-            "intercepted.",
-            err=True,
-            style="bold red",
-        )
+        warn_insecure()
     checks, target = run_checks(conn, probe_backup=probe_backup, rec=rec, read_token=read_token)
     if fmt == "json":
         OUTPUT.write(render_json(checks) + "\n")

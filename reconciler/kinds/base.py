@@ -21,6 +21,7 @@ from reconciler.kinds.exporting import EnvNames, ExportPart
 from reconciler.plan import Action, Change, FieldChange, Label, Phase, Undeclared, fingerprint
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Kind(Protocol):
@@ -169,6 +170,35 @@ def prune_undeclared(
         else:
             reason = reason or f"prune.{kind.prune} is off"
             result.undeclared.append(Undeclared(kind=kind.name, identity=identity, reason=reason))
+
+
+def plan_declared(
+    kind: Kind,
+    ctx: PlanContext,
+    live: Mapping[str, Any],
+    declared: Iterable[tuple[str, str | None, M]],
+    create: Callable[[M], Change],
+    update: Callable[[M, Any, str | None], Change | None],
+    delete: Callable[[str, Any], Change],
+    never: Callable[[Any], str | None] = lambda current: None,
+) -> KindPlan:
+    """The plan of a kind whose objects have a renamable identity: each declaration
+    (identity, former identity, object) is matched to its live object and created or
+    updated (`update` returns None when nothing differs); the live objects left over are
+    pruned or listed (`prune_undeclared`)."""
+    result = KindPlan(live_count=len(live))
+    claimed: set[str] = set()
+    for identity, renamed_from, obj in declared:
+        current, rename_from = match(live, identity, renamed_from)
+        if current is None:
+            result.changes.append(create(obj))
+            continue
+        claimed.add(rename_from or identity)
+        change = update(obj, current, rename_from)
+        if change is not None:
+            result.changes.append(change)
+    prune_undeclared(kind, ctx, live, claimed, result, delete, never)
+    return result
 
 
 def field_changes(

@@ -30,8 +30,7 @@ from reconciler.kinds.base import (
     create_pairs,
     declared_change,
     field_changes,
-    match,
-    prune_undeclared,
+    plan_declared,
     same,
     secret_fields,
     unique,
@@ -214,21 +213,15 @@ class GroupsKind(Defaults):
 
     def plan(self, ctx: PlanContext) -> KindPlan:
         live: LiveGroups = ctx.live[self.name]
-        result = KindPlan(live_count=len(live.by_name))
-        claimed: set[str] = set()
-        for group in ctx.manifest.model.groups:
-            current, rename_from = match(live.by_name, group.name, group.renamedFrom)
-            if current is None:
-                result.changes.append(self._create(ctx, group))
-                continue
-            claimed.add(rename_from or group.name)
-            change = self._update(ctx, group, current, live, rename_from)
-            if change is not None:
-                result.changes.append(change)
-        prune_undeclared(
-            self, ctx, live.by_name, claimed, result, lambda n, c: self._delete(n, c, live)
+        return plan_declared(
+            self,
+            ctx,
+            live.by_name,
+            ((g.name, g.renamedFrom, g) for g in ctx.manifest.model.groups),
+            lambda group: self._create(ctx, group),
+            lambda group, current, renamed: self._update(ctx, group, current, live, renamed),
+            lambda name, current: self._delete(name, current, live),
         )
-        return result
 
     def _delete(self, name: str, current: dict[str, Any], live: LiveGroups) -> Change:
         return Change(

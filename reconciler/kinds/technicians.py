@@ -25,8 +25,7 @@ from reconciler.kinds.base import (
     create_pairs,
     declared_change,
     field_changes,
-    match,
-    prune_undeclared,
+    plan_declared,
     same,
     secret_fields,
     unique,
@@ -111,21 +110,17 @@ class TechniciansKind(Defaults):
         return live.get(identity)
 
     def plan(self, ctx: PlanContext) -> KindPlan:
-        live: dict[str, dict[str, Any]] = ctx.live[self.name]
         names = names_by_id(ctx.live, ctx.manifest.model.groups)
-        result = KindPlan(live_count=len(live))
-        claimed: set[str] = set()
-        for tech in ctx.manifest.model.technicians:
-            current, rename_from = match(live, tech.username, tech.renamedFrom)
-            if current is None:
-                result.changes.append(self._create(ctx, tech))
-                continue
-            claimed.add(rename_from or tech.username)
-            change = self._update(ctx, tech, current, names, rename_from)
-            if change is not None:
-                result.changes.append(change)
-        prune_undeclared(self, ctx, live, claimed, result, self._delete, _never_pruned)
-        return result
+        return plan_declared(
+            self,
+            ctx,
+            ctx.live[self.name],
+            ((t.username, t.renamedFrom, t) for t in ctx.manifest.model.technicians),
+            lambda tech: self._create(ctx, tech),
+            lambda tech, current, renamed: self._update(ctx, tech, current, names, renamed),
+            self._delete,
+            _never_pruned,
+        )
 
     def _delete(self, username: str, current: dict[str, Any]) -> Change:
         return Change(

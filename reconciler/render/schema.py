@@ -15,27 +15,34 @@ from reconciler.plan import FORMAT_VERSION, SENSITIVE, Action, Label
 SCHEMA_ID = "https://github.com/shcfg/shcfg/schemas/plan.schema.json"
 
 
+def _closed(required: list[str], properties: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """An object that allows only the listed properties: every object of a plan is."""
+    return {
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+        **more,
+    }
+
+
 def plan_json_schema() -> dict[str, Any]:
     """The schema of a JSON plan document (docs/plan-format.md): one server's, or a fleet's
     ``{"servers": {NAME: plan}}``."""
     count = {"type": "integer", "minimum": 0}
-    field = {
-        "type": "object",
-        "description": f"One attribute. Secrets show as {SENSITIVE!r} on both sides.",
-        "required": ["path", "before", "after", "sensitive"],
-        "additionalProperties": False,
-        "properties": {
+    field = _closed(
+        ["path", "before", "after", "sensitive"],
+        {
             "path": {"type": "string", "description": "Attribute, dotted for nested ones."},
             "before": {"description": "Live value; null when absent (or on create)."},
             "after": {"description": "Declared value; null when removed."},
             "sensitive": {"type": "boolean"},
         },
-    }
-    change = {
-        "type": "object",
-        "required": ["action", "kind", "identity", "labels", "fields"],
-        "additionalProperties": False,
-        "properties": {
+        description=f"One attribute. Secrets show as {SENSITIVE!r} on both sides.",
+    )
+    change = _closed(
+        ["action", "kind", "identity", "labels", "fields"],
+        {
             "action": {"enum": [a.value for a in Action]},
             "kind": {"enum": sorted(REGISTRY)},
             "identity": {"type": "string"},
@@ -47,57 +54,33 @@ def plan_json_schema() -> dict[str, Any]:
             },
             "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}},
         },
-    }
-    undeclared = {
-        "type": "object",
-        "required": ["kind", "identity", "reason"],
-        "additionalProperties": False,
-        "properties": {
-            "kind": {"type": "string"},
-            "identity": {"type": "string"},
-            "reason": {"type": "string"},
-        },
-    }
-    plan = {
-        "type": "object",
-        "required": ["format_version", "server", "summary", "changes", "warnings"],
-        "additionalProperties": False,
-        "properties": {
+    )
+    undeclared = _closed(
+        ["kind", "identity", "reason"],
+        {"kind": {"type": "string"}, "identity": {"type": "string"}, "reason": {"type": "string"}},
+    )
+    plan = _closed(
+        ["format_version", "server", "summary", "changes", "warnings"],
+        {
             "format_version": {"const": FORMAT_VERSION},
             "server": {"type": "string", "description": "Server URL, never with the token."},
-            "summary": {
-                "type": "object",
-                "required": [a.value for a in Action],
-                "additionalProperties": False,
-                "properties": {a.value: count for a in Action},
-            },
+            "summary": _closed([a.value for a in Action], {a.value: count for a in Action}),
             "changes": {"type": "array", "items": {"$ref": "#/$defs/change"}},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "undeclared": {"type": "array", "items": {"$ref": "#/$defs/undeclared"}},
         },
-    }
-    fleet = {
-        "type": "object",
-        "description": "Servers of shcfg.yaml: each one's plan, or why it has none.",
-        "required": ["servers"],
-        "additionalProperties": False,
-        "properties": {
+    )
+    no_plan = _closed(["error"], {"error": {"type": "string"}})
+    fleet = _closed(
+        ["servers"],
+        {
             "servers": {
                 "type": "object",
-                "additionalProperties": {
-                    "oneOf": [
-                        {"$ref": "#/$defs/plan"},
-                        {
-                            "type": "object",
-                            "required": ["error"],
-                            "additionalProperties": False,
-                            "properties": {"error": {"type": "string"}},
-                        },
-                    ]
-                },
+                "additionalProperties": {"oneOf": [{"$ref": "#/$defs/plan"}, no_plan]},
             }
         },
-    }
+        description="Servers of shcfg.yaml: each one's plan, or why it has none.",
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

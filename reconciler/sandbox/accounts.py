@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.sandbox.errors import invalid, not_found
@@ -28,34 +29,116 @@ from reconciler.sandbox.schema import (
 )
 from reconciler.sandbox.store import Store, hash_secret
 
+
+@dataclass(frozen=True)
+class _Accounts:
+    """What the technician and the group handlers differ in: the nested object's name
+    (`noun`, also used in messages), its schema, the identity attribute (`key`), how the
+    "already exists" message names it (`taken`), and where the store keeps records and
+    index."""
+
+    noun: str
+    schema: Mapping[str, T]
+    key: str
+    taken: str
+    records: Callable[[Store], dict[int, dict[str, Any]]]
+    index: Callable[[Store], dict[str, int]]
+
+    @property
+    def lookup(self) -> frozenset[str]:
+        """The attributes a request may name the account by."""
+        return frozenset({"uniqueID", self.key, self.noun})
+
+    def find(
+        self, store: Store, body: dict[str, Any], schema: Mapping[str, T] | None = None
+    ) -> tuple[int, bool]:
+        """Resolve the account a request names. Returns its ID and whether the nested
+        object's identity was the lookup key (else a nested identity is a rename).
+        `uniqueID` wins over the top-level identity, which wins over the nested object."""
+        uid = opt(body, "uniqueID", INT)
+        name = opt(body, self.key, STR)
+        nested = opt(body, self.noun, OBJ) or {}
+        check_object(nested, schema or self.schema, self.noun)
+        if uid is None:
+            uid = nested.get("uniqueID")
+        if uid is not None:
+            if uid not in self.records(store):
+                raise not_found(f"unknown {self.noun}: uniqueID {uid}")
+            return uid, False
+        by_nested = name is None
+        if name is None:
+            name = nested.get(self.key)
+        if name is None:
+            lookup = f"uniqueID, {self.key} or {self.noun}.{self.key}"
+            raise invalid(f"missing {self.noun} lookup: {lookup}")
+        found = self.index(store).get(name)
+        if found is None:
+            raise not_found(f"unknown {self.noun}: {name}")
+        return found, by_nested
+
+    def listing(self, store: Store, body: dict[str, Any]) -> Any:
+        """The `.../list` handler."""
+        no_data(body)
+        return [record["obj"] for record in self.records(store).values()]
+
+    def given(self, store: Store, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The object a `.../new` request gives, checked, and its new identity."""
+        allow_only(body, frozenset({self.noun}), "")
+        given = req(body, self.noun, OBJ)
+        check_object(given, self.schema, self.noun)
+        name = req(given, self.key, STR, f"{self.noun}.")
+        self.check_name(store, name)
+        return given, name
+
+    def add(self, store: Store, obj: dict[str, Any], **record: Any) -> None:
+        """Store a new account under a fresh uniqueID (`record`: what it keeps beside)."""
+        obj["uniqueID"] = store.new_id()
+        self.records(store)[obj["uniqueID"]] = {"obj": obj, **record}
+        self.index(store)[obj[self.key]] = obj["uniqueID"]
+
+    def get(self, store: Store, body: dict[str, Any]) -> Any:
+        """The `.../get` handler."""
+        allow_only(body, self.lookup, "")
+        uid, _ = self.find(store, body)
+        return self.records(store)[uid]["obj"]
+
+    def check_name(self, store: Store, name: str, old: str | None = None) -> None:
+        """A new or changed identity must be non-empty and not another account's."""
+        if not name:
+            raise invalid(f"{self.noun}.{self.key} must not be empty")
+        if name != old and name in self.index(store):
+            raise invalid(f"{self.taken} already exists: {name}")
+
+    def rename(self, store: Store, uid: int, old: str, new: str) -> None:
+        """Move the account's index entry to its new identity."""
+        if new != old:
+            del self.index(store)[old]
+            self.index(store)[new] = uid
+
+    def set_password(self, store: Store, body: dict[str, Any]) -> None:
+        """The `.../password/set` handler: only the hash is kept."""
+        allow_only(body, self.lookup | {"password"}, "")
+        password = req(body, "password", STR)
+        if not password:
+            raise invalid("password must not be empty")
+        uid, _ = self.find(store, body)
+        self.records(store)[uid]["passwordHash"] = hash_secret(password)
+
+
 # -- technicians -------------------------------------------------------------
 
-TECH_LOOKUP = frozenset({"uniqueID", "username", "technician"})
-
-
-def _find_tech(store: Store, body: dict[str, Any]) -> tuple[int, bool]:
-    """Resolve the technician a request names. Returns its ID and whether the nested
-    `technician.username` was the lookup key (else a nested username is a rename).
-    `uniqueID` wins over `username`, which wins over the nested object."""
-    uid = opt(body, "uniqueID", INT)
-    username = opt(body, "username", STR)
-    nested = opt(body, "technician", OBJ) or {}
-    check_object(nested, TECHNICIAN, "technician")
-    if uid is None:
-        uid = nested.get("uniqueID")
-    if uid is not None:
-        if uid not in store.techs:
-            raise not_found(f"unknown technician: uniqueID {uid}")
-        return uid, False
-    by_nested = username is None
-    if username is None:
-        username = nested.get("username")
-    if username is None:
-        raise invalid("missing technician lookup: uniqueID, username or technician.username")
-    found = store.tech_by_username.get(username)
-    if found is None:
-        raise not_found(f"unknown technician: {username}")
-    return found, by_nested
+TECHS = _Accounts(
+    noun="technician",
+    schema=TECHNICIAN,
+    key="username",
+    taken="username",
+    records=lambda s: s.techs,
+    index=lambda s: s.tech_by_username,
+)
+TECH_LOOKUP = TECHS.lookup
+technicians_list = TECHS.listing
+technicians_get = TECHS.get
+technicians_password_set = TECHS.set_password
 
 
 def _check_group_ids(store: Store, ids: list[int]) -> list[int]:
@@ -65,108 +148,60 @@ def _check_group_ids(store: Store, ids: list[int]) -> list[int]:
     return dedupe(ids)
 
 
-def technicians_list(store: Store, body: dict[str, Any]) -> Any:
-    no_data(body)
-    return [t["obj"] for t in store.techs.values()]
-
-
 def technicians_new(store: Store, body: dict[str, Any]) -> None:
-    allow_only(body, frozenset({"technician"}), "")
-    given = req(body, "technician", OBJ)
-    check_object(given, TECHNICIAN, "technician")
-    username = req(given, "username", STR, "technician.")
-    if not username:
-        raise invalid("technician.username must not be empty")
-    if username in store.tech_by_username:
-        raise invalid(f"username already exists: {username}")
+    given, username = TECHS.given(store, body)
     obj = technician_defaults(username)
     for key, value in given.items():
         if key not in TECHNICIAN_READ_ONLY:
             obj[key] = value
     obj["groupIDs"] = _check_group_ids(store, obj["groupIDs"])
-    obj["uniqueID"] = store.new_id()
-    store.techs[obj["uniqueID"]] = {"obj": obj, "passwordHash": None, "totpRemoved": 0}
-    store.tech_by_username[username] = obj["uniqueID"]
-
-
-def technicians_get(store: Store, body: dict[str, Any]) -> Any:
-    allow_only(body, TECH_LOOKUP, "")
-    uid, _ = _find_tech(store, body)
-    return store.techs[uid]["obj"]
+    TECHS.add(store, obj, passwordHash=None, totpRemoved=0)
 
 
 def technicians_set(store: Store, body: dict[str, Any]) -> None:
     allow_only(body, TECH_LOOKUP, "")
     given = req(body, "technician", OBJ)
-    uid, by_nested = _find_tech(store, body)
+    uid, by_nested = TECHS.find(store, body)
     obj = store.techs[uid]["obj"]
     updates = {k: v for k, v in given.items() if k not in TECHNICIAN_READ_ONLY}
     if by_nested:
         updates.pop("username", None)
     new_name = updates.get("username", obj["username"])
-    if not new_name:
-        raise invalid("technician.username must not be empty")
-    if new_name != obj["username"] and new_name in store.tech_by_username:
-        raise invalid(f"username already exists: {new_name}")
+    TECHS.check_name(store, new_name, obj["username"])
     if "groupIDs" in updates:
         updates["groupIDs"] = _check_group_ids(store, updates["groupIDs"])
-    if new_name != obj["username"]:
-        del store.tech_by_username[obj["username"]]
-        store.tech_by_username[new_name] = uid
+    TECHS.rename(store, uid, obj["username"], new_name)
     obj.update(updates)
 
 
 def technicians_remove(store: Store, body: dict[str, Any]) -> None:
     allow_only(body, TECH_LOOKUP, "")
-    uid, _ = _find_tech(store, body)
+    uid, _ = TECHS.find(store, body)
     record = store.techs.pop(uid)
     del store.tech_by_username[record["obj"]["username"]]
 
 
-def technicians_password_set(store: Store, body: dict[str, Any]) -> None:
-    allow_only(body, TECH_LOOKUP | {"password"}, "")
-    password = req(body, "password", STR)
-    if not password:
-        raise invalid("password must not be empty")
-    uid, _ = _find_tech(store, body)
-    store.techs[uid]["passwordHash"] = hash_secret(password)
-
-
 def technicians_totp_remove(store: Store, body: dict[str, Any]) -> None:
     allow_only(body, TECH_LOOKUP, "")
-    uid, _ = _find_tech(store, body)
+    uid, _ = TECHS.find(store, body)
     store.techs[uid]["totpRemoved"] += 1
 
 
 # -- groups --------------------------------------------------------------------
 
-GROUP_LOOKUP = frozenset({"uniqueID", "name", "group"})
+GROUPS = _Accounts(
+    noun="group",
+    schema=GROUP,
+    key="name",
+    taken="group name",
+    records=lambda s: s.groups,
+    index=lambda s: s.group_by_name,
+)
+GROUP_LOOKUP = GROUPS.lookup
 GROUP_WITH_PERMISSIONS = {**GROUP, "permissions": OBJ}
-
-
-def _find_group(
-    store: Store, body: dict[str, Any], schema: Mapping[str, T] | None = None
-) -> tuple[int, bool]:
-    """Resolve the group a request names; like `_find_tech`, `uniqueID` wins."""
-    uid = opt(body, "uniqueID", INT)
-    name = opt(body, "name", STR)
-    nested = opt(body, "group", OBJ) or {}
-    check_object(nested, schema or GROUP, "group")
-    if uid is None:
-        uid = nested.get("uniqueID")
-    if uid is not None:
-        if uid not in store.groups:
-            raise not_found(f"unknown group: uniqueID {uid}")
-        return uid, False
-    by_nested = name is None
-    if name is None:
-        name = nested.get("name")
-    if name is None:
-        raise invalid("missing group lookup: uniqueID, name or group.name")
-    found = store.group_by_name.get(name)
-    if found is None:
-        raise not_found(f"unknown group: {name}")
-    return found, by_nested
+groups_list = GROUPS.listing
+groups_get = GROUPS.get
+groups_password_set = GROUPS.set_password
 
 
 def _merged_group(current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -179,54 +214,28 @@ def _merged_group(current: dict[str, Any], given: dict[str, Any]) -> dict[str, A
     return merged
 
 
-def groups_list(store: Store, body: dict[str, Any]) -> Any:
-    no_data(body)
-    return [g["obj"] for g in store.groups.values()]
-
-
 def groups_new(store: Store, body: dict[str, Any]) -> None:
-    allow_only(body, frozenset({"group"}), "")
-    given = req(body, "group", OBJ)
-    check_object(given, GROUP, "group")
-    name = req(given, "name", STR, "group.")
-    if not name:
-        raise invalid("group.name must not be empty")
-    if name in store.group_by_name:
-        raise invalid(f"group name already exists: {name}")
-    obj = _merged_group(group_defaults(name), given)
-    obj["uniqueID"] = store.new_id()
-    store.groups[obj["uniqueID"]] = {"obj": obj, "permissions": {}, "passwordHash": None}
-    store.group_by_name[name] = obj["uniqueID"]
-
-
-def groups_get(store: Store, body: dict[str, Any]) -> Any:
-    allow_only(body, GROUP_LOOKUP, "")
-    gid, _ = _find_group(store, body)
-    return store.groups[gid]["obj"]
+    given, name = GROUPS.given(store, body)
+    GROUPS.add(store, _merged_group(group_defaults(name), given), permissions={}, passwordHash=None)
 
 
 def groups_set(store: Store, body: dict[str, Any]) -> None:
     allow_only(body, GROUP_LOOKUP, "")
     given = dict(req(body, "group", OBJ))
-    gid, by_nested = _find_group(store, body)
+    gid, by_nested = GROUPS.find(store, body)
     record = store.groups[gid]
     if by_nested:
         given.pop("name", None)
     merged = _merged_group(record["obj"], given)
     old_name, new_name = record["obj"]["name"], merged["name"]
-    if not new_name:
-        raise invalid("group.name must not be empty")
-    if new_name != old_name:
-        if new_name in store.group_by_name:
-            raise invalid(f"group name already exists: {new_name}")
-        del store.group_by_name[old_name]
-        store.group_by_name[new_name] = gid
+    GROUPS.check_name(store, new_name, old_name)
+    GROUPS.rename(store, gid, old_name, new_name)
     record["obj"] = merged
 
 
 def groups_remove(store: Store, body: dict[str, Any]) -> None:
     allow_only(body, GROUP_LOOKUP, "")
-    gid, _ = _find_group(store, body)
+    gid, _ = GROUPS.find(store, body)
     record = store.groups.pop(gid)
     del store.group_by_name[record["obj"]["name"]]
     for tech in store.techs.values():
@@ -234,18 +243,9 @@ def groups_remove(store: Store, body: dict[str, Any]) -> None:
             tech["obj"]["groupIDs"] = [g for g in tech["obj"]["groupIDs"] if g != gid]
 
 
-def groups_password_set(store: Store, body: dict[str, Any]) -> None:
-    allow_only(body, GROUP_LOOKUP | {"password"}, "")
-    password = req(body, "password", STR)
-    if not password:
-        raise invalid("password must not be empty")
-    gid, _ = _find_group(store, body)
-    store.groups[gid]["passwordHash"] = hash_secret(password)
-
-
 def groups_permissions_get(store: Store, body: dict[str, Any]) -> Any:
     allow_only(body, GROUP_LOOKUP, "")
-    gid, _ = _find_group(store, body)
+    gid, _ = GROUPS.find(store, body)
     held = store.groups[gid]["permissions"]
     return {name: held.get(name, False) for name in PERMISSIONS}
 
@@ -262,7 +262,7 @@ def check_permissions(permissions: dict[str, Any], where: str) -> None:
 def groups_permissions_set(store: Store, body: dict[str, Any]) -> None:
     allow_only(body, GROUP_LOOKUP, "")
     nested = req(body, "group", OBJ)
-    gid, _ = _find_group(store, body, GROUP_WITH_PERMISSIONS)
+    gid, _ = GROUPS.find(store, body, GROUP_WITH_PERMISSIONS)
     permissions = req(nested, "permissions", OBJ, "group.")
     check_permissions(permissions, "group.permissions")
     store.groups[gid]["permissions"].update(permissions)

@@ -5,16 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox.errors import invalid, not_found
-from reconciler.sandbox.schema import (
-    BOOL,
-    STR,
-    STR_LIST,
-    allow_only,
-    dedupe,
-    no_data,
-    opt,
-    req,
-)
+from reconciler.sandbox.schema import BOOL, STR, STR_LIST, allow_only, dedupe, no_data, opt, req
 from reconciler.sandbox.store import Store, Text
 
 # -- machines ----------------------------------------------------------------------

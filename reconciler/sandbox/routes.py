@@ -176,24 +176,15 @@ def history_list(store: Store, body: dict[str, Any]) -> Any:
     return result
 
 
-def alerts_list(store: Store, body: dict[str, Any]) -> Any:
-    no_data(body)
-    return store.alerts
+def _seeded_list(read: Callable[[Store], list[dict[str, Any]]]) -> Handler:
+    """The handler of a list query without parameters whose entries only the seed sets
+    (alerts, the support queue, support and access sessions)."""
 
+    def handler(store: Store, body: dict[str, Any]) -> Any:
+        no_data(body)
+        return read(store)
 
-def support_queue_list(store: Store, body: dict[str, Any]) -> Any:
-    no_data(body)
-    return store.support_queue
-
-
-def support_sessions_list(store: Store, body: dict[str, Any]) -> Any:
-    no_data(body)
-    return store.support_sessions
-
-
-def access_sessions_list(store: Store, body: dict[str, Any]) -> Any:
-    no_data(body)
-    return store.access_sessions
+    return handler
 
 
 def build_routes(backup_query: str = DEFAULT_BACKUP_QUERY) -> dict[str, Route]:
@@ -214,10 +205,10 @@ def build_routes(backup_query: str = DEFAULT_BACKUP_QUERY) -> dict[str, Route]:
         "server/tech-restrictions/get": server_tech_restrictions_get,
         "server/hostname/get": server_hostname_get,
         "history/list": history_list,
-        "alerts/list": alerts_list,
-        "support/queue/list": support_queue_list,
-        "support/sessions/list": support_sessions_list,
-        "access/sessions/list": access_sessions_list,
+        "alerts/list": _seeded_list(lambda s: s.alerts),
+        "support/queue/list": _seeded_list(lambda s: s.support_queue),
+        "support/sessions/list": _seeded_list(lambda s: s.support_sessions),
+        "access/sessions/list": _seeded_list(lambda s: s.access_sessions),
     }
     writes: dict[str, Handler] = {
         "technicians/new": accounts.technicians_new,

@@ -7,13 +7,14 @@ rather than numbered. Missing attributes get the defaults of `schema.py`.
 from __future__ import annotations
 
 import json
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.sandbox.accounts import check_permissions
+from reconciler.sandbox.accounts import GROUPS, TECHS, check_permissions
 from reconciler.sandbox.errors import ApiFailure, SeedError
 from reconciler.sandbox.schema import (
     GROUP,
@@ -121,13 +122,33 @@ def _apply(store: Store, seed: dict[str, Any]) -> None:
     store.access_sessions = list(seed.get("accessSessions", []))
 
 
-def _seed_group(store: Store, entry: dict[str, Any], where: str) -> None:
-    check_object(entry, SEED_GROUP, where)
-    name = entry.get("name")
+def _identity(
+    entry: dict[str, Any],
+    where: str,
+    schema: Mapping[str, T],
+    key: str,
+    taken: Container[str],
+    what: str | None = None,
+) -> Any:
+    """Check a seed entry and return its identity (`key`, called `what` in messages),
+    required and not yet `taken`."""
+    check_object(entry, schema, where)
+    name = entry.get(key)
     if not name:
-        raise SeedError(f"seed: {where}.name is required")
-    if name in store.group_by_name:
-        raise SeedError(f"seed: {where}: duplicate group name {name}")
+        raise SeedError(f"seed: {where}.{key} is required")
+    if name in taken:
+        raise SeedError(f"seed: {where}: duplicate {what or key} {name}")
+    return name
+
+
+def _password_hash(entry: dict[str, Any]) -> str | None:
+    """Only the hash of a seeded password is kept, as for one set through the API."""
+    password = entry.get("password")
+    return hash_secret(password) if password else None
+
+
+def _seed_group(store: Store, entry: dict[str, Any], where: str) -> None:
+    name = _identity(entry, where, SEED_GROUP, "name", store.group_by_name, "group name")
     permissions = entry.get("permissions", {})
     check_permissions(permissions, f"{where}.permissions")
     obj = group_defaults(name)
@@ -135,23 +156,11 @@ def _seed_group(store: Store, entry: dict[str, Any], where: str) -> None:
         if key in ("permissions", "password"):
             continue
         obj[key] = {**obj[key], **value} if isinstance(obj.get(key), dict) else value
-    obj["uniqueID"] = store.new_id()
-    password = entry.get("password")
-    store.groups[obj["uniqueID"]] = {
-        "obj": obj,
-        "permissions": dict(permissions),
-        "passwordHash": hash_secret(password) if password else None,
-    }
-    store.group_by_name[name] = obj["uniqueID"]
+    GROUPS.add(store, obj, permissions=dict(permissions), passwordHash=_password_hash(entry))
 
 
 def _seed_technician(store: Store, entry: dict[str, Any], where: str) -> None:
-    check_object(entry, SEED_TECHNICIAN, where)
-    username = entry.get("username")
-    if not username:
-        raise SeedError(f"seed: {where}.username is required")
-    if username in store.tech_by_username:
-        raise SeedError(f"seed: {where}: duplicate username {username}")
+    username = _identity(entry, where, SEED_TECHNICIAN, "username", store.tech_by_username)
     obj = technician_defaults(username)
     for name in entry.get("groups", []):
         if name not in store.group_by_name:
@@ -161,23 +170,11 @@ def _seed_technician(store: Store, entry: dict[str, Any], where: str) -> None:
     for key, value in entry.items():
         if key not in ("groups", "password"):
             obj[key] = value
-    obj["uniqueID"] = store.new_id()
-    password = entry.get("password")
-    store.techs[obj["uniqueID"]] = {
-        "obj": obj,
-        "passwordHash": hash_secret(password) if password else None,
-        "totpRemoved": 0,
-    }
-    store.tech_by_username[username] = obj["uniqueID"]
+    TECHS.add(store, obj, passwordHash=_password_hash(entry), totpRemoved=0)
 
 
 def _seed_machine(store: Store, entry: dict[str, Any], where: str) -> None:
-    check_object(entry, SEED_MACHINE, where)
-    mid = entry.get("machineID")
-    if not mid:
-        raise SeedError(f"seed: {where}.machineID is required")
-    if mid in store.machines:
-        raise SeedError(f"seed: {where}: duplicate machineID {mid}")
+    mid = _identity(entry, where, SEED_MACHINE, "machineID", store.machines)
     obj = machine_defaults(mid)
     obj.update({k: v for k, v in entry.items() if k in MACHINE})
     store.machines[mid] = {
