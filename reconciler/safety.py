@@ -16,8 +16,10 @@ from reconciler.manifest import Manifest
 from reconciler.plan import Action, Plan, UnsafePlanError
 from reconciler.project import PROJECT_FILE, find_project
 
-# A server setting, not objects: replacing every pattern loses nothing that cannot be
-# typed back, and `keepAccessFrom` guards the lockout. Only the project threshold applies.
+# A server setting, not objects: without a project file, its guard counts what the set
+# loses (patterns deleted and not replaced by the plan's new ones), so that replacing a
+# pattern is not "deleting all of them"; emptying the set, or halving it, is still refused
+# (docs/decisions.md, decision 15). `keepAccessFrom` guards the lockout.
 SETTING_KINDS = frozenset({"techRestrictions"})
 
 # (technician username, session ID) of a live support or access session.
@@ -150,7 +152,12 @@ def _delete_thresholds(plan: Plan, facts: Facts, thresholds: Thresholds) -> list
                     f"{thresholds.max_deletes} and {thresholds.max_delete_share:.0%}); "
                     "check prune/ignore, or pass --force"
                 )
-        elif kind not in SETTING_KINDS and (deletes >= live or share > thresholds.unscoped_share):
+            continue
+        if kind in SETTING_KINDS:
+            creates = sum(1 for c in plan.changes if c.kind == kind and c.action is Action.CREATE)
+            deletes = max(deletes - creates, 0)  # the patterns the set loses
+            share = deletes / live
+        if deletes and (deletes >= live or share > thresholds.unscoped_share):
             amount = (
                 "all of them"
                 if deletes >= live

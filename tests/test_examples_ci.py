@@ -60,8 +60,12 @@ def _all_scripts() -> list[str]:
 
 def test_nothing_installs_shcfg_from_pypi() -> None:
     bare = re.compile(r"pip install(\s+-\S+)*\s+['\"]?shcfg\b")
-    for path in (GITHUB, GITLAB, ACTION):
+    for path in (*sorted((ROOT / "examples" / "ci").glob("*.yml")), ACTION):
         assert not bare.search(path.read_text(encoding="utf-8")), path
+    audit = _yaml(ROOT / "examples" / "ci" / "github-audit.yml")["jobs"]["audit"]["steps"]
+    assert any(step.get("uses") == f"OWNER/shcfg@v{VERSION}" for step in audit)
+    gitlab_audit = _yaml(ROOT / "examples" / "ci" / "gitlab-audit.yml")["shcfg-audit"]
+    assert "before_script" not in gitlab_audit  # the default one installs shcfg from git
     action_steps = _yaml(ACTION)["runs"]["steps"]
     install = next(s for s in action_steps if "pip install" in s.get("run", ""))
     assert install["env"]["SHCFG_SOURCE"] == "${{ github.action_path }}"

@@ -12,7 +12,7 @@ from reconciler.audit.rules import evaluate
 from reconciler.audit.state import AuditState, empty_manifest, from_live, from_manifest
 from reconciler.errors import ShcfgError
 from reconciler.manifest import LoadedManifest
-from reconciler.project import PROJECT_FILE, find_project
+from reconciler.project import PROJECT_FILE, ManifestSet, find_project
 
 EXIT_OK, EXIT_FINDINGS = 0, 2
 
@@ -28,13 +28,58 @@ def run_audit(
 ) -> int:
     """Audit the live server (when one is configured) and/or the manifests; print the
     report; return 2 when a finding at or above ``fail_on`` exists, else 0."""
-    from reconciler.cli import OUTPUT, load
+    from reconciler.cli import OUTPUT
 
-    # Secret references are checked, not resolved: an audit needs no password.
-    loaded = load(manifests, resolve_secrets=False) if manifests else None
+    live = not manifests or bool(conn.get("url") or os.environ.get("SIMPLEHELP_URL"))
+    sources = ManifestSet(manifests) if manifests else None
+    report, fallback = build_report(
+        conn, sources=sources, live=live, max_admins=max_admins, concurrency=concurrency
+    )
+    if fmt == "json":
+        OUTPUT.write(render_json(report))
+    elif fmt == "markdown":
+        OUTPUT.write(render_markdown(report))
+    elif fmt == "sarif":
+        OUTPUT.write(render_sarif(report, fallback=fallback))
+    else:
+        OUTPUT.print(render_text(report))
+    return exit_code(report, fail_on)
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """2 when a finding at or above ``fail_on`` exists, else 0."""
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
+
+
+def build_report(
+    conn: dict[str, Any],
+    *,
+    sources: ManifestSet | None,
+    live: bool,
+    max_admins: int,
+    concurrency: int,
+) -> tuple[Report, str]:
+    """The report of the live server (``live``) and/or the manifest set ``sources`` (a
+    server's overlays and variables included), and where unplaced findings point."""
+    from reconciler.cli import OUTPUT
+    from reconciler.manifest import load_manifests
+
+    loaded = None
+    if sources is not None:
+        # Secret references are checked, not resolved: an audit needs no password.
+        loaded = load_manifests(
+            list(sources.paths),
+            resolve_secrets=False,
+            overlays=list(sources.overlays),
+            variables=sources.variables,
+        )
+        OUTPUT.redactor.add_all(loaded.secret_values)
+        for warning in loaded.warnings:
+            OUTPUT.print(f"Warning: {warning}", err=True, style="bold yellow")
     findings: list[Finding] = []
     server = version = None
-    if not manifests or conn.get("url") or os.environ.get("SIMPLEHELP_URL"):
+    if live:
         state = read_live_state(conn, concurrency)
         server, version = state[0], state[1].version
         findings += evaluate(state[1], source="live", max_admins=max_admins)
@@ -44,16 +89,7 @@ def run_audit(
     report = Report.of(
         findings, server=server, version=version, files=loaded.files if loaded else []
     )
-    if fmt == "json":
-        OUTPUT.write(render_json(report))
-    elif fmt == "markdown":
-        OUTPUT.write(render_markdown(report))
-    elif fmt == "sarif":
-        OUTPUT.write(render_sarif(report, fallback=fallback_file(loaded)))
-    else:
-        OUTPUT.print(render_text(report))
-    threshold = Severity(fail_on).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
+    return report, fallback_file(loaded)
 
 
 def read_live_state(conn: dict[str, Any], concurrency: int) -> tuple[str, AuditState]:

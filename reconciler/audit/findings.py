@@ -86,12 +86,41 @@ class Report(BaseModel):
 
 
 def audit_json_schema() -> dict[str, Any]:
-    """JSON Schema of the JSON report, from the model above."""
-    schema = Report.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = SCHEMA_ID
-    schema["title"] = "shcfg audit"
-    return schema
+    """JSON Schema of the JSON report (from the model above), or, with servers: in
+    shcfg.yaml, of ``{"servers": {NAME: report | {"error": ...}}}``."""
+    report = Report.model_json_schema()
+    defs = report.pop("$defs")
+    defs["Report"] = report
+    defs["Fleet"] = {
+        "type": "object",
+        "description": "Servers of shcfg.yaml: each one's report, or why it has none.",
+        "required": ["servers"],
+        "additionalProperties": False,
+        "properties": {
+            "servers": {
+                "type": "object",
+                "additionalProperties": {
+                    "oneOf": [
+                        {"$ref": "#/$defs/Report"},
+                        {
+                            "type": "object",
+                            "required": ["error"],
+                            "additionalProperties": False,
+                            "properties": {"error": {"type": "string"}},
+                        },
+                    ]
+                },
+            }
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "shcfg audit",
+        "description": "One audit report, or (with servers: in shcfg.yaml) one per server.",
+        "oneOf": [{"$ref": "#/$defs/Report"}, {"$ref": "#/$defs/Fleet"}],
+        "$defs": defs,
+    }
 
 
 def render_schema() -> str:

@@ -91,28 +91,59 @@ def render_markdown(report: Report) -> str:
 
 def render_sarif(report: Report, *, fallback: str) -> str:
     """SARIF 2.1.0; each result points at the declaring manifest line, else ``fallback``."""
+    return _log([_run(report, fallback)])
+
+
+def render_fleet_sarif(reports: dict[str, Report | str], *, fallback: str) -> str:
+    """One SARIF log with one run per server (its category ``shcfg-audit/NAME/``, so code
+    scanning keeps the servers apart); a server that could not be audited is a run whose
+    invocation failed, with the reason."""
+    runs = []
+    for name, value in reports.items():
+        if isinstance(value, Report):
+            run = _run(value, fallback)
+        else:
+            run = _run(Report.of([], server=None, version=None, files=[]), fallback)
+            run["invocations"] = [
+                {
+                    "executionSuccessful": False,
+                    "toolExecutionNotifications": [{"level": "error", "message": {"text": value}}],
+                }
+            ]
+        run["automationDetails"] = {"id": f"shcfg-audit/{name}/"}
+        runs.append(run)
+    return _log(runs)
+
+
+def render_fleet_json(reports: dict[str, Report | str]) -> str:
+    """``{"servers": {NAME: report}}``; a server that could not be audited: ``{"error": ...}``."""
+    servers = {
+        name: value.model_dump(mode="json") if isinstance(value, Report) else {"error": value}
+        for name, value in reports.items()
+    }
+    return json.dumps({"servers": servers}, indent=2) + "\n"
+
+
+def _log(runs: list[dict[str, Any]]) -> str:
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
+
+
+def _run(report: Report, fallback: str) -> dict[str, Any]:
     used = sorted({f.rule for f in report.findings})
     rules = [_rule(rule_id) for rule_id in sorted(RULES)]
     index = {rule_id: i for i, rule_id in enumerate(sorted(RULES))}
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "shcfg",
-                        "version": __version__,
-                        "informationUri": DOCS_URI,
-                        "rules": rules,
-                    }
-                },
-                "results": [_result(f, index[f.rule], fallback) for f in report.findings],
-                "properties": {"rulesWithFindings": used, "server": report.server or ""},
+    return {
+        "tool": {
+            "driver": {
+                "name": "shcfg",
+                "version": __version__,
+                "informationUri": DOCS_URI,
+                "rules": rules,
             }
-        ],
+        },
+        "results": [_result(f, index[f.rule], fallback) for f in report.findings],
+        "properties": {"rulesWithFindings": used, "server": report.server or ""},
     }
-    return json.dumps(log, indent=2) + "\n"
 
 
 def _rule(rule_id: str) -> dict[str, Any]:

@@ -116,17 +116,25 @@ def each_server(
     conn: dict[str, Any],
     body: Callable[[str, dict[str, Any]], int],
     fmt: str,
-) -> int:
+    *,
+    offline: bool = False,
+) -> tuple[int, dict[str, str]]:
     """Run a read-only command's `body` once per server, one after the other, each under a
-    heading line (on stderr for machine formats); the worst exit code wins (1 over 2)."""
+    heading line (on stderr for machine formats); the worst exit code wins (1 over 2).
+    Also returns why each server that failed did (machine formats put it in their one
+    document). `offline` bodies read no server: they need no url or token."""
     from reconciler.cli.fleet import server_connection
     from reconciler.cli.options import SERVER_TOKEN
     from reconciler.render.fleet import heading
 
     assert selection.project is not None
-    codes = []
+    codes, errors = [], {}
     for name in selection.servers:
         try:
+            if offline:
+                OUTPUT.print(heading(name), err=fmt != "text", style="bold")
+                codes.append(body(name, conn))
+                continue
             own, token = server_connection(selection.project, name, conn)
             OUTPUT.print(heading(name, own["url"]), err=fmt != "text", style="bold")
             reset = SERVER_TOKEN.set(token)
@@ -135,7 +143,8 @@ def each_server(
             finally:
                 SERVER_TOKEN.reset(reset)
         except ShcfgError as exc:
+            errors[name] = OUTPUT.redactor.text(str(exc))
             for line in str(exc).splitlines():
                 OUTPUT.print(f"Error: [{name}] {line}", err=True, style="bold red")
             codes.append(1)
-    return 1 if 1 in codes else max(codes, default=0)
+    return (1 if 1 in codes else max(codes, default=0)), errors

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.cli.fleet import select, server_options, with_defaults
+from reconciler.cli.fleet import Selection, select, server_options, with_defaults
 from reconciler.cli.fleet_run import each_server
 from reconciler.cli.options import (
     connection_options,
@@ -73,7 +74,7 @@ def export(
             _export(own, Path(out_dir) / name, include_machines, concurrency, force)
             return 0
 
-        sys.exit(each_server(selection, connection, one, "text"))
+        sys.exit(each_server(selection, connection, one, "text")[0])
     _export(connection, Path(out_dir), include_machines, concurrency, force)
 
 
@@ -140,18 +141,28 @@ def doctor(
       shcfg doctor --format json --record doctor.json   # attach to a bug report
       shcfg doctor --probe-backup --backup-query server/backup
     """
-    from reconciler.doctor import run
+    from reconciler.doctor import diagnose, run
+    from reconciler.doctor.checks import report_data, usable
 
     connection = merged_connection(ctx, conn)
     selection = select(servers, all_servers, required=None)
     with_defaults(selection.project, connection, None)
     if selection.servers:
+        documents: dict[str, Any] = {}
 
         def one(name: str, own: dict[str, Any]) -> int:
             path = str(Path(record).with_stem(f"{Path(record).stem}-{name}")) if record else None
+            if fmt == "json":
+                checks = diagnose(own, probe_backup=probe_backup, record=path)
+                documents[name] = report_data(checks)
+                return 0 if usable(checks) else EXIT_ERROR
             return 0 if run(own, fmt=fmt, probe_backup=probe_backup, record=path) else EXIT_ERROR
 
-        sys.exit(each_server(selection, connection, one, fmt))
+        code, errors = each_server(selection, connection, one, fmt)
+        if fmt == "json":
+            every = {n: documents.get(n) or {"error": errors[n]} for n in selection.servers}
+            OUTPUT.write(json.dumps({"servers": every}, indent=2) + "\n")
+        sys.exit(code)
     if not run(connection, fmt=fmt, probe_backup=probe_backup, record=record):
         sys.exit(EXIT_ERROR)
 
@@ -215,19 +226,10 @@ def audit(
     connection = merged_connection(ctx, conn)
     selection = select(servers, all_servers, required=None)
     with_defaults(selection.project, connection, None)
-    if selection.servers and not manifests:
-
-        def one(name: str, own: dict[str, Any]) -> int:
-            return run_audit(
-                own,
-                fmt=fmt,
-                fail_on=fail_on,
-                manifests=(),
-                max_admins=max_admins,
-                concurrency=concurrency,
-            )
-
-        sys.exit(each_server(selection, connection, one, fmt))
+    if selection.servers:
+        sys.exit(
+            _audit_servers(selection, connection, fmt, fail_on, manifests, max_admins, concurrency)
+        )
     code = run_audit(
         connection,
         fmt=fmt,
@@ -238,3 +240,53 @@ def audit(
     )
     if code:
         sys.exit(code)
+
+
+def _audit_servers(
+    selection: Selection,
+    connection: dict[str, Any],
+    fmt: str,
+    fail_on: str,
+    manifests: tuple[str, ...],
+    max_admins: int,
+    concurrency: int,
+) -> int:
+    """Each server's live state or, with --manifests, each server's resulting manifest set
+    (shared + its overlays + its variables, as validate checks it, offline); JSON and SARIF
+    are one document for all of them."""
+    from reconciler.audit.command import build_report, exit_code, fallback_file
+    from reconciler.audit.findings import Report
+    from reconciler.audit.render import (
+        render_fleet_json,
+        render_fleet_sarif,
+        render_markdown,
+        render_text,
+    )
+    from reconciler.project import manifest_set
+
+    reports: dict[str, Report | str] = {}
+    fallback = fallback_file(None)
+
+    def one(name: str, own: dict[str, Any]) -> int:
+        sources = manifest_set(manifests, selection.project, name) if manifests else None
+        report, _ = build_report(
+            own,
+            sources=sources,
+            live=not manifests,
+            max_admins=max_admins,
+            concurrency=concurrency,
+        )
+        reports[name] = report
+        if fmt == "markdown":
+            OUTPUT.write(render_markdown(report))
+        elif fmt == "text":
+            OUTPUT.print(render_text(report))
+        return exit_code(report, fail_on)
+
+    code, errors = each_server(selection, connection, one, fmt, offline=bool(manifests))
+    every = {n: reports.get(n) or errors[n] for n in selection.servers}
+    if fmt == "json":
+        OUTPUT.write(render_fleet_json(every))
+    elif fmt == "sarif":
+        OUTPUT.write(render_fleet_sarif(every, fallback=fallback))
+    return code

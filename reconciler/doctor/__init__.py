@@ -33,7 +33,7 @@ DEFAULT_BACKUP_QUERY = "server/backup"
 CONNECT_TIMEOUT = 5.0
 TokenReader = Callable[[str | None], str]
 
-__all__ = ["Check", "run", "run_checks"]
+__all__ = ["Check", "diagnose", "run", "run_checks"]
 
 
 def _skipped(names: tuple[str, ...], why: str) -> list[Check]:
@@ -151,6 +151,22 @@ def _version_check(target: Target, tls: Tls, timeout: float, rec: Recorder) -> C
     return check_version(page, None)
 
 
+def diagnose(conn: dict[str, Any], *, probe_backup: bool, record: str | None) -> list[Check]:
+    """Run every check and write ``record``; printing is the caller's (one server's
+    document, or one part of the fleet's)."""
+    from reconciler.cli import OUTPUT, read_token
+    from reconciler.cli.options import warn_insecure
+
+    rec = Recorder()
+    if conn.get("insecure"):
+        warn_insecure()
+    checks, target = run_checks(conn, probe_backup=probe_backup, rec=rec, read_token=read_token)
+    if record:
+        rec.write(Path(record), target.base_url if target else None, checks)
+        OUTPUT.print(f"Wrote the transcript to {record}.", err=True)
+    return checks
+
+
 def run(
     conn: dict[str, Any],
     *,
@@ -159,19 +175,12 @@ def run(
     record: str | None,
 ) -> bool:
     """Run every check, print them (text or JSON), write ``record``; True when usable."""
-    from reconciler.cli import OUTPUT, read_token
-    from reconciler.cli.options import warn_insecure
+    from reconciler.cli import OUTPUT
 
-    rec = Recorder()
-    if conn.get("insecure"):
-        warn_insecure()
-    checks, target = run_checks(conn, probe_backup=probe_backup, rec=rec, read_token=read_token)
+    checks = diagnose(conn, probe_backup=probe_backup, record=record)
     if fmt == "json":
         OUTPUT.write(render_json(checks) + "\n")
     else:
         for line, style in render_lines(checks):
             OUTPUT.print(line, style=style)
-    if record:
-        rec.write(Path(record), target.base_url if target else None, checks)
-        OUTPUT.print(f"Wrote the transcript to {record}.", err=True)
     return usable(checks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -26,9 +26,14 @@ def usable(checks: Sequence[Check]) -> bool:
     return all(c.status != "fail" for c in checks)
 
 
-def render_json(checks: Sequence[Check]) -> str:
+def report_data(checks: Sequence[Check]) -> dict[str, Any]:
     """``{"ok": bool, "checks": [{"name", "status", "detail", "hint"}, ...]}``."""
-    return json.dumps({"ok": usable(checks), "checks": [asdict(c) for c in checks]}, indent=2)
+    return {"ok": usable(checks), "checks": [asdict(c) for c in checks]}
+
+
+def render_json(checks: Sequence[Check]) -> str:
+    """One server's JSON document (`report_data`)."""
+    return json.dumps(report_data(checks), indent=2)
 
 
 def render_lines(checks: Sequence[Check]) -> list[tuple[str, str | None]]:

@@ -28,8 +28,7 @@ from reconciler.manifest.schema_check import validate_document
 from reconciler.manifest.secrets import resolve_document
 from reconciler.manifest.variables import Variables, substitute_document
 from reconciler.manifest.warnings import document_warnings
-
-REDACTED = "(sensitive)"
+from reconciler.redact import MASK
 
 
 @dataclass
@@ -162,7 +161,7 @@ def _tidy(issues: list[Issue], order: dict[str, int], secret_values: set[str]) -
     def redact(issue: Issue) -> Issue:
         message = issue.message
         for value in values:
-            message = message.replace(value, REDACTED)
+            message = message.replace(value, MASK)
         return Issue(issue.location, message)
 
     def key(issue: Issue) -> tuple[int, int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -10,6 +11,7 @@ import pytest
 
 from reconciler.audit.findings import Finding, Place, Report, Severity, render_schema
 from reconciler.audit.render import render_json, render_markdown, render_sarif, render_text
+from reconciler.audit.rules import RULES
 from tests.audit.sarif import validate_sarif
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "audit.schema.json"
@@ -82,3 +84,15 @@ def test_text_is_grouped_by_severity() -> None:
     assert text.index("HIGH (1)") < text.index("LOW (1)")
     assert "declared at g.yaml:4" in text
     assert text.endswith("Audit: 1 high, 0 medium, 1 low.")
+
+
+def test_docs_list_every_rule_with_rationale_and_source() -> None:
+    """docs/audit.md has one row per rule (SARIF's helpUri anchors point at them), each
+    with its severity, condition, rationale and source filled in."""
+    page = (SCHEMA_FILE.parents[1] / "docs" / "audit.md").read_text(encoding="utf-8")
+    rows = re.findall(r'^\| <a id="(sh\d+)"></a>(SH\d+) \|(.*)\|$', page, re.MULTILINE)
+    assert sorted(rule for _, rule, _ in rows) == sorted(RULES)
+    for anchor, rule, rest in rows:
+        assert anchor == rule.lower()
+        cells = [cell.strip() for cell in rest.split(" | ")]
+        assert len(cells) == 4 and all(cells), rule

@@ -22,15 +22,13 @@ SECRETS = {"HELPDESK_GROUP_PASSWORD": "example-pass-1234"}
 
 
 def _example_on(fleet: Fleet) -> None:
-    """The example, pointed at the sandboxes (url lines and the staging token only)."""
+    """The example, pointed at the sandboxes (its url lines and token variable names)."""
     shutil.copytree(EXAMPLE, fleet.root, dirs_exist_ok=True)
     text = (fleet.root / "shcfg.yaml").read_text(encoding="utf-8")
     for name, server in fleet.servers.items():
         text = re.sub(rf"(\n  {name}:\n)(    (url|urlEnv): \S+)", rf"\1    url: {server.url}", text)
-    text = text.replace("tokenFile: ~/.config/shcfg/staging.token", "tokenEnv: STAGING_TOKEN")
-    text = text.replace("PROD_SIMPLEHELP_TOKEN", "PROD_TOKEN").replace(
-        "DR_SIMPLEHELP_TOKEN", "DR_TOKEN"
-    )
+    for name in fleet.servers:
+        text = text.replace(f"{name.upper()}_SIMPLEHELP_TOKEN", f"{name.upper()}_TOKEN")
     (fleet.root / "shcfg.yaml").write_text(text, encoding="utf-8")
 
 
@@ -44,17 +42,32 @@ def test_the_example_applies_overlays_and_variables_per_server(fleet: Fleet) -> 
         for name, server in fleet.servers.items()
     }
     assert groups["prod"]["Helpdesk"]["obj"]["max_groupShSessions"] == 40
-    assert groups["dr"]["Helpdesk"]["obj"]["max_groupShSessions"] == 20
+    assert groups["dr"]["Helpdesk"]["obj"]["max_groupShSessions"] == 40  # the twin
+    assert groups["staging"]["Helpdesk"]["obj"]["max_groupShSessions"] == 20
     assert groups["staging"]["Helpdesk"]["permissions"]["canRunTools"] is True
     assert groups["prod"]["Helpdesk"]["permissions"]["canRunTools"] is False
     assert fleet.hostname("dr") == "dr.example.com"
     assert groups["dr"]["Administrators"]["obj"]["groupSpecificHostname"] == "admin.dr.example.com"
-    assert "oncall" in fleet.technicians("prod") and "oncall" not in fleet.technicians("dr")
+    assert "oncall" in fleet.technicians("dr") and "oncall" not in fleet.technicians("staging")
     again = fleet("plan", "--detailed-exitcode", env=SECRETS)
     assert again.exit_code == 0, again.output
+    # The nightly job's check (examples/ci/github-fleet.yml) passes on the example as shipped.
     twin = fleet("compare", "--server", "prod", "--server", "dr", env=SECRETS)
-    assert twin.exit_code == 2 and "technicians 'oncall': only on prod" in twin.stdout
-    assert "groups 'Helpdesk': max_groupShSessions: 40 (prod) != 20 (dr)" in twin.stdout
+    assert twin.exit_code == 0, twin.output
+    other = fleet("compare", "--server", "prod", "--server", "staging", env=SECRETS)
+    assert other.exit_code == 2 and "technicians 'oncall': only on prod" in other.stdout
+    assert "groups 'Helpdesk': max_groupShSessions: 40 (prod) != 20 (staging)" in other.stdout
+
+
+def test_the_workflow_gives_every_server_of_the_example_its_token_and_url() -> None:
+    """Each job that reads servers sets the tokenEnv names the example's shcfg.yaml uses;
+    no server needs a url variable or a token file the workflow cannot provide."""
+    servers = YAML(typ="safe").load((EXAMPLE / "shcfg.yaml").read_text(encoding="utf-8"))
+    jobs = _workflow()["jobs"]
+    for name, entry in servers["servers"].items():
+        assert entry.get("url") and entry.get("tokenEnv"), name
+        for job in ("plan", "apply", "drift"):
+            assert entry["tokenEnv"] in jobs[job]["env"], (job, name)
 
 
 def _workflow() -> Any:

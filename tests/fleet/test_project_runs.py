@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli.fleet import server_connection, with_defaults
+from reconciler.cli.fleet import Selection, members, server_connection, with_defaults
+from reconciler.cli.fleet_run import fleet_options
 from reconciler.project import load_project
 from tests.e2e.conftest import Shcfg
 
@@ -121,3 +122,22 @@ def test_a_servers_backup_query_and_ca_bundle_come_from_its_entry(
     assert server_connection(project, "b", conn)[0]["backup_query"] == "project/backup"
     given = {"backup_query": "cli/backup"}
     assert server_connection(project, "a", given)[0]["backup_query"] == "cli/backup"
+
+
+def test_a_servers_concurrency_comes_from_its_entry_then_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "shcfg.yaml"
+    path.write_text(
+        "manifests: [m/]\nconcurrency: 5\nservers:\n"
+        "  a: {url: 'https://a.example', tokenEnv: A_TOKEN, concurrency: 2}\n"
+        "  b: {url: 'https://b.example', tokenEnv: B_TOKEN}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("A_TOKEN", "token-of-a-canary")
+    monkeypatch.setenv("B_TOKEN", "token-of-b-canary")
+    selection = Selection(load_project(path), ("a", "b"))
+    chosen = members(selection, (), {}, None, fleet_options(force=False, rotate_secrets=False))
+    assert [m.options.concurrency for m in chosen] == [2, 5]
+    given = members(selection, (), {}, 7, fleet_options(force=False, rotate_secrets=False))
+    assert [m.options.concurrency for m in given] == [7, 7]  # --concurrency wins

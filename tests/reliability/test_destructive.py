@@ -258,7 +258,7 @@ def test_with_a_project_file_the_count_thresholds_apply(make_shcfg: MakeShcfg) -
 
 
 def test_replacing_every_tech_restriction_needs_no_project_file(make_shcfg: MakeShcfg) -> None:
-    """Restrictions are a setting, guarded against lock-out by keepAccessFrom instead."""
+    """Decision 15: a replacement loses no pattern, so the unscoped guard lets it through."""
     shcfg = make_shcfg(seed={"techRestrictions": [r"10\.0\..*"]})
     path = shcfg.manifest(
         """\
@@ -271,3 +271,43 @@ def test_replacing_every_tech_restriction_needs_no_project_file(make_shcfg: Make
     applied = shcfg("apply", str(path), "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert shcfg.sandbox.snapshot()["techRestrictions"] == [r"172\.16\..*"]
+
+
+LONDON_PARIS_BERLIN = [r"10\.1\..*", r"10\.2\..*", r"10\.3\..*"]
+
+
+def test_one_file_of_a_set_may_not_drop_most_tech_restrictions(make_shcfg: MakeShcfg) -> None:
+    """Decision 15: restrictions concatenate across files, so one file of the set declares
+    only some; without a project file, a plan that loses more than half is refused."""
+    shcfg = make_shcfg(seed={"techRestrictions": LONDON_PARIS_BERLIN})
+    path = shcfg.manifest(
+        """\
+        version: 1
+        server:
+          techRestrictions: ['10\\.1\\..*']
+        prune: {techRestrictions: true}
+        """
+    )
+    refused = shcfg("apply", str(path), "--auto-approve")
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "refusing to delete 2 of 3 techRestrictions (67%, more than 50%)" in line
+    assert shcfg.writes() == []
+    _project(shcfg)
+    assert shcfg("apply", str(path), "--auto-approve").exit_code == 0
+    assert shcfg.sandbox.snapshot()["techRestrictions"] == [r"10\.1\..*"]
+
+
+def test_emptying_the_tech_restrictions_is_refused_without_force(make_shcfg: MakeShcfg) -> None:
+    """No pattern left lets every address in: that is deleting all of them."""
+    shcfg = make_shcfg(seed={"techRestrictions": [r"10\.0\..*"]})
+    path = shcfg.manifest(
+        "version: 1\nserver:\n  techRestrictions: []\nprune: {techRestrictions: true}\n"
+    )
+    refused = shcfg("plan", str(path))
+    assert refused.exit_code == 1
+    (line,) = _one_error_block(refused.stderr)
+    assert "refusing to delete 1 of 1 techRestrictions (all of them)" in line
+    forced = shcfg("apply", str(path), "--auto-approve", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert shcfg.sandbox.snapshot()["techRestrictions"] == []

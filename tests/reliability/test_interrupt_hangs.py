@@ -29,15 +29,17 @@ HANG_LIMIT_S = 15
 
 
 @pytest.fixture
-def dripping_server() -> Iterator[str]:
-    """Answers every request with headers, then one byte every 0.2 s, never finishing."""
+def dripping_server() -> Iterator[tuple[str, threading.Event]]:
+    """Answers every request with headers, then one byte every 0.2 s, never finishing;
+    the event is set once a request has arrived (the run is stuck in a read)."""
     listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
+    stop, asked = threading.Event(), threading.Event()
 
     def drip(conn: socket.socket) -> None:
         with conn:
             try:
                 conn.recv(65536)
+                asked.set()
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     b"Content-Length: 1000000\r\n\r\n["
@@ -56,7 +58,7 @@ def dripping_server() -> Iterator[str]:
             threading.Thread(target=drip, args=(conn,), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", asked
     stop.set()
     listener.close()
 
@@ -82,11 +84,15 @@ def _wait_until(predicate: object, proc: subprocess.Popen[str]) -> None:
     raise AssertionError("the run never reached the point to interrupt")
 
 
-def test_ctrl_c_during_a_hanging_read_leaves_at_once(dripping_server: str, tmp_path: Path) -> None:
+def test_ctrl_c_during_a_hanging_read_leaves_at_once(
+    dripping_server: tuple[str, threading.Event], tmp_path: Path
+) -> None:
+    url, asked = dripping_server
     manifest = tmp_path / "m.yaml"
     manifest.write_text(MANIFEST, encoding="utf-8")
-    proc = _start(["plan", str(manifest), "--timeout", "60"], dripping_server, tmp_path)
-    time.sleep(1.0)  # the reads are under way (and stuck) by now
+    proc = _start(["plan", str(manifest), "--timeout", "60"], url, tmp_path)
+    # Not a fixed sleep: on a loaded machine the interpreter may still be importing.
+    _wait_until(asked.is_set, proc)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=HANG_LIMIT_S)
     assert proc.returncode == 130, stdout + stderr
