@@ -186,5 +186,9 @@ def new_context(
     concurrency: int,
 ) -> ApplyContext:
     return ApplyContext(
-        client=client, secrets=secrets, group_ids=group_ids, pool=ThreadPoolExecutor(concurrency)
+        client=client,
+        secrets=secrets,
+        group_ids=group_ids,
+        pool=ThreadPoolExecutor(concurrency),
+        permissions_unchecked=not group_ids,
     )

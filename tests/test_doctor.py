@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.doctor.checks import Check
-from reconciler.doctor.network import Target, check_url
+from reconciler.doctor.network import Target, Tls, check_url
 from reconciler.doctor.record import BODY_CAP, MASK, Recorder, mask
-from reconciler.doctor.version import PAGE_CAP, page_version
+from reconciler.doctor.version import PAGE_CAP, fetch_page, page_version
 from reconciler.errors import ShcfgError
+from tests.reliability.test_interrupt_hangs import dripping_server  # noqa: F401 (fixture)
 
 
 def test_mask_hides_secret_looking_values_and_keeps_the_rest() -> None:
@@ -102,3 +104,25 @@ def test_url_ports_default_by_scheme() -> None:
     assert check_url("http://h.example")[1] == Target("http", "h.example", 80, "http://h.example")
     target = check_url("http://[::1]:8080")[1]
     assert target is not None and (target.host, target.port) == ("::1", 8080)
+
+
+def test_a_dripping_version_page_is_cut_at_the_timeout(
+    dripping_server: tuple[str, threading.Event],  # noqa: F811
+) -> None:
+    """Issue 12.10: a socket timeout bounds one read only; the page as a whole is bounded."""
+    url, _ = dripping_server
+    port = int(url.rsplit(":", 1)[1])
+    target = Target("http", "127.0.0.1", port, url)
+    errors: list[Exception] = []
+
+    def fetch() -> None:
+        try:
+            fetch_page(target, Tls(None, False), 0.5)
+        except ShcfgError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive(), "the version page was read past its timeout"
+    assert [str(e) for e in errors] == ["no whole answer within 0.5 s"]

@@ -91,7 +91,12 @@ class ClientRetry(Retry):
         return status_code in (self.status_forcelist or ())
 
     def get_retry_after(self, response: Any) -> float | None:
-        """An unreadable ``Retry-After`` is ignored (back-off applies) rather than fatal."""
+        """An unreadable ``Retry-After`` is ignored (back-off applies) rather than fatal;
+        seconds are taken as sent (urllib3 clamps them to six hours, so the error over the
+        cap would name a figure the server never sent)."""
+        header = response.headers.get("Retry-After", "").strip()
+        if header.isascii() and header.isdigit():
+            return float(header)
         try:
             return super().get_retry_after(response)
         except InvalidHeader:

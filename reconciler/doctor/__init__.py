@@ -28,6 +28,7 @@ from reconciler.doctor.network import Target, Tls, check_dns, check_tcp, check_t
 from reconciler.doctor.record import Recorder
 from reconciler.doctor.version import VERSION_PATH, check_version, fetch_page
 from reconciler.errors import ShcfgError
+from reconciler.files import check_writable
 
 DEFAULT_BACKUP_QUERY = "server/backup"
 CONNECT_TIMEOUT = 5.0
@@ -157,6 +158,8 @@ def diagnose(conn: dict[str, Any], *, probe_backup: bool, record: str | None) ->
     from reconciler.cli import OUTPUT, read_token
     from reconciler.cli.options import warn_insecure
 
+    if record:  # before any check: a run never ends "usable" and then exit 1
+        check_writable(Path(record), "--record")
     rec = Recorder()
     if conn.get("insecure"):
         warn_insecure()

@@ -7,8 +7,11 @@ control characters dropped, one version number taken from a line that mentions
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
+import socket
+import threading
 from dataclasses import dataclass
 
 from reconciler.advisories import affected, parse_version
@@ -33,8 +36,13 @@ class Page:
 
 
 def fetch_page(target: Target, tls: Tls, timeout: float) -> Page:
-    """``GET /allversions`` without the token; raises ``ShcfgError`` on no answer."""
+    """``GET /allversions`` without the token; raises ``ShcfgError`` on no answer.
+
+    A socket timeout bounds each read only, so a server dripping its page would hold
+    doctor for hours: at ``timeout`` after connecting the socket is shut down.
+    """
     conn: http.client.HTTPConnection
+    cut = threading.Event()
     try:
         if target.scheme == "https":
             conn = http.client.HTTPSConnection(
@@ -42,16 +50,32 @@ def fetch_page(target: Target, tls: Tls, timeout: float) -> Page:
             )
         else:
             conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+        timer = threading.Timer(timeout, _shut, (conn, cut))
         try:
+            conn.connect()
+            timer.start()
             conn.request("GET", VERSION_PATH, headers={"Accept": "text/plain, text/html, */*"})
             response = conn.getresponse()
             body = response.read(PAGE_CAP)
+            if cut.is_set():  # what arrived before the cut is not the whole page
+                raise OSError("cut at the deadline")
             content_type = response.getheader("Content-Type") or ""
             return Page(response.status, printable(content_type)[:100], body)
         finally:
+            timer.cancel()
             conn.close()
     except (OSError, http.client.HTTPException) as exc:
+        if cut.is_set():
+            raise ShcfgError(f"no whole answer within {timeout:g} s") from None
         raise ShcfgError(f"no answer ({exc.__class__.__name__})") from None
+
+
+def _shut(conn: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """End a read that is still going at the deadline (the reader sees an error)."""
+    cut.set()
+    if conn.sock is not None:
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_RDWR)
 
 
 def printable(text: str) -> str:

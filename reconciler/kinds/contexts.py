@@ -84,6 +84,8 @@ class ApplyContext:
     group_ids: dict[str, int]
     pool: ThreadPoolExecutor
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The server had no group to read permission names from, so plan could not check them.
+    permissions_unchecked: bool = False
 
     def value(self, change: Change, fc: FieldChange) -> Any:
         """The value to send for a field: from the manifests when it is sensitive."""

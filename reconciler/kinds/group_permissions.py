@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from reconciler.errors import ShcfgError
 from reconciler.kinds.base import ApplyContext, ReadContext
 from reconciler.plan import Change
 
@@ -45,14 +46,26 @@ def read(
     return dict(zip(wanted, answers, strict=True)), names
 
 
-def unknown(group: Declared, known: frozenset[str]) -> list[str]:
-    """One message per permission name of ``group`` that the server does not know."""
+def unknown(name: str, permissions: Iterable[str], known: frozenset[str]) -> list[str]:
+    """One message per permission name of group ``name`` that the server does not know."""
     found = []
-    for perm in sorted(set(group.permissions or {}) - known):
+    for perm in sorted(set(permissions) - known):
         close = difflib.get_close_matches(perm, sorted(known), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        found.append(f"group {group.name!r}: unknown permission {perm!r}{hint}")
+        found.append(f"group {name!r}: unknown permission {perm!r}{hint}")
     return found
+
+
+def check_created(ctx: ApplyContext, change: Change, unique_id: int, wanted: Iterable[str]) -> None:
+    """A server with no group gave plan no names to check: the new group's own answer
+    names them all; an unknown one removes the group again rather than leave it half made."""
+    known = frozenset(ctx.client.groups_permissions_get(unique_id))
+    problems = unknown(change.identity, wanted, known)
+    if problems:
+        ctx.client.groups_remove(unique_id)
+        ctx.learn_group(change.identity, None)
+        raise ShcfgError(f"{'; '.join(problems)}: the group was removed again")
+    ctx.permissions_unchecked = False
 
 
 def pairs(

@@ -208,7 +208,7 @@ class GroupsKind(Defaults):
         return [
             ((self.section, group.name), message)
             for group in groups
-            for message in group_permissions.unknown(group, known)
+            for message in group_permissions.unknown(group.name, group.permissions or {}, known)
         ]
 
     def plan(self, ctx: PlanContext) -> KindPlan:
@@ -314,6 +314,9 @@ class GroupsKind(Defaults):
         }
         if missed:
             ctx.client.groups_set(created.uniqueID, missed)
+        perms = group_permissions.to_send(change, ctx)
+        if perms and ctx.permissions_unchecked:
+            group_permissions.check_created(ctx, change, created.uniqueID, perms)
         self._apply_extras(change, ctx, created.uniqueID)
 
     def _apply_update(self, change: Change, ctx: ApplyContext, unique_id: int) -> None:

@@ -157,12 +157,23 @@ def _lookup(scheme: str, arg: str, base_dir: Path, env: Mapping[str, str]) -> st
     if scheme == "env":
         if arg not in env:
             raise SecretReferenceError(f"environment variable {arg} is not set")
+        if not _is_unicode(env[arg]):
+            # Bytes that are not UTF-8 arrive as lone surrogates: no server can take them.
+            raise SecretReferenceError(f"environment variable {arg} is not valid UTF-8 text")
         return env[arg]
     try:
         content = read_secret_file(base_dir / Path(arg).expanduser())
     except SecretFileError as exc:
         raise SecretReferenceError(f"cannot read secret file {arg!r}: {exc.reason}") from None
     return content.removesuffix("\n")
+
+
+def _is_unicode(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def resolve_document(

@@ -58,7 +58,8 @@ def test_first_failure_stops_reports_and_rerun_converges(shcfg: Shcfg) -> None:
     path = shcfg.manifest(MANIFEST)
     result = shcfg("apply", str(path), "--auto-approve")
     assert result.exit_code == 1
-    assert 'groups "Ops": FAILED: groups/permissions/set: HTTP 400' in result.stdout
+    # The server had no group to name its permissions: apply checks the new group's.
+    assert "groups \"Ops\": FAILED: group 'Ops': unknown permission 'canFly'" in result.stdout
     assert "canFly" in result.stdout
     assert "0 applied, 1 failed, 1 not attempted" in result.stdout
     assert 'not attempted: create technicians "alice"' in result.stderr

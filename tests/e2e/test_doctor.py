@@ -244,9 +244,12 @@ def test_record_masks_the_token_and_secrets(doctor_shcfg: Shcfg) -> None:
     assert properties["request"] == {"machineID": "SG_1"}
     assert properties["body"][0]["properties"] == [{"key": MASK, "value": MASK}]
     assert [p.name for p in doctor_shcfg.workdir.iterdir()] == ["transcript.json"]
+    doctor_shcfg.sandbox.reset_calls()
     unwritable = doctor_shcfg("doctor", "--record", "/proc/self/t.json")
     assert unwritable.exit_code == 1
     assert "Error: --record /proc/self/t.json: cannot write" in unwritable.stderr
+    # Refused before any check: no request, and no "usable" verdict before the exit 1.
+    assert doctor_shcfg.sandbox.calls == [] and unwritable.stdout == ""
 
 
 def test_record_of_a_refused_token(doctor_shcfg: Shcfg) -> None:

@@ -68,3 +68,27 @@ def test_known_permissions_of_a_new_group_pass_and_are_applied(
     reads = [c.query for c in shcfg.sandbox.calls if c.query == "groups/permissions/get"]
     assert len(reads) == 1  # one existing group's answer names them all
     assert shcfg.groups()["New"]["permissions"] == {"canUseChat": True, "canRunTools": True}
+
+
+@pytest.mark.parametrize("wrong", [True, False])
+def test_a_server_without_groups_checks_the_new_groups_answer_before_setting_them(
+    seeded: Callable[[dict[str, Any]], Shcfg], wrong: bool
+) -> None:
+    """No group to read names from at plan: apply reads the created group's answer and,
+    for an unknown name, removes the group again instead of leaving it without them."""
+    shcfg = seeded({})
+    name = "canRunTool" if wrong else "canRunTools"
+    text = (
+        f"version: 1\ngroups:\n  - name: New\n    permissions: {{canUseChat: true, {name}: true}}\n"
+    )
+    result = shcfg("apply", str(shcfg.manifest(text)), "--auto-approve")
+    reads = [c.query for c in shcfg.sandbox.calls if c.query == "groups/permissions/get"]
+    assert reads == ["groups/permissions/get"]
+    if wrong:
+        assert result.exit_code == 1, result.output
+        assert "unknown permission 'canRunTool' (did you mean 'canRunTools'?)" in result.stdout
+        assert "groups/permissions/set" not in shcfg.writes()
+        assert shcfg.groups() == {}
+    else:
+        assert result.exit_code == 0, result.output
+        assert shcfg.groups()["New"]["permissions"] == {"canUseChat": True, "canRunTools": True}

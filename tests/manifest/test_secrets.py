@@ -54,6 +54,17 @@ def test_bad_references(tmp_path: Path, text: str, message: str) -> None:
         resolve(text, tmp_path, environ={})
 
 
+def test_an_environment_secret_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    """Non-UTF-8 bytes in the environment decode to lone surrogates, which no server
+    takes: sent, they left a technician created without its password."""
+    environ = {"PW": os.fsdecode(b"abc\xff\xfedefgh")}
+    with pytest.raises(
+        SecretReferenceError, match=r"^environment variable PW is not valid UTF-8 text$"
+    ):
+        resolve("${env:PW}", tmp_path, environ=environ)
+    assert resolve("${env:PW}", tmp_path, environ={"PW": "pässwörd-ok"}).values == ["pässwörd-ok"]
+
+
 def test_loader_resolves_and_records(
     write: WriteFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,7 @@ from reconciler.console import Output
 from reconciler.plan import Action, Change, Phase, Plan
 from reconciler.redact import MASK, Redactor, ShortSecretError
 from reconciler.render import render_json, render_markdown, render_text
-from tests.reliability.conftest import MakeShcfg
+from tests.reliability.conftest import MakeShcfg, scripted
 
 ESCAPES = ["mallory\x1b]0;pwned\x07", "eve\x1b[2J\x9b31m"]
 
@@ -33,15 +33,19 @@ def test_control_characters_from_the_server_are_shown_not_executed(
         assert "mallory\\x1b]0;pwned\\x07" in shown
 
 
+def _refuse_with_escapes(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """A hostile server: its refusal holds a terminal escape."""
+    return 400, {}, json.dumps({"success": False, "reason": "no fly\x1b[2J here"}).encode()
+
+
 def test_a_server_reason_with_escapes_is_shown_visibly_in_the_error(make_shcfg: MakeShcfg) -> None:
     shcfg = make_shcfg()
-    path = shcfg.manifest(
-        'version: 1\ngroups:\n  - name: Ops\n    permissions: {"fly\\e[2J": true}\n'
-    )
-    result = shcfg("apply", str(path), "--auto-approve")
+    path = shcfg.manifest("version: 1\ngroups:\n  - name: Ops\n")
+    with scripted(shcfg.sandbox.url, {"groups/new": _refuse_with_escapes}) as proxy:
+        result = shcfg("apply", str(path), "--auto-approve", env={"SIMPLEHELP_URL": proxy.url})
     assert result.exit_code == 1
     assert "\x1b" not in result.output
-    assert "unknown permission: fly\\x1b[2J" in result.stdout
+    assert "no fly\\x1b[2J here" in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
