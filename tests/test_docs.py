@@ -239,3 +239,18 @@ def test_package_map_names_every_module() -> None:
         if not (named or f"{rel}`" in text):
             missing.append(str(rel))
     assert not missing, f"not in docs/architecture.md's package map: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_cli_reference_row_lists_every_option(name: str) -> None:
+    """docs/cli.md's rows for a command name each of its options (either side of a switch)."""
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    rows = " ".join(re.findall(rf"^\| `shcfg {name}\b([^`]*)`", text, re.MULTILINE))
+    missing = [
+        param.opts[0]
+        for param in cli.commands[name].params
+        if param.opts[0].startswith("--")
+        and param.opts[0] not in GLOBAL_OPTIONS
+        and not any(re.search(rf"{o}(?![\w-])", rows) for o in [*param.opts, *param.secondary_opts])
+    ]
+    assert not missing, f"docs/cli.md row of shcfg {name} lacks {missing}"
