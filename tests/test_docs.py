@@ -254,3 +254,21 @@ def test_cli_reference_row_lists_every_option(name: str) -> None:
         and not any(re.search(rf"{o}(?![\w-])", rows) for o in [*param.opts, *param.secondary_opts])
     ]
     assert not missing, f"docs/cli.md row of shcfg {name} lacks {missing}"
+
+
+def test_cited_test_names_exist() -> None:
+    """A test a page names as proof (`test_requests_in_flight_never_exceed_...`) exists."""
+    defined = set(
+        re.findall(
+            r"def (test_\w+)",
+            "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("*.py")),
+        )
+    )
+    cited = {
+        (f"{_rel(page)}:{number}", name)
+        for page in PAGES
+        for number, text in _code(page)
+        for name in re.findall(r"(?<![\w/.])(test_\w+)(?![\w.])", text)
+    }
+    missing = sorted(c for c in cited if c[1] not in defined)
+    assert not missing, missing
