@@ -272,3 +272,19 @@ def test_cited_test_names_exist() -> None:
     }
     missing = sorted(c for c in cited if c[1] not in defined)
     assert not missing, missing
+
+
+def test_cited_make_targets_exist() -> None:
+    """`make bench`, `make schemas`...: every target a page runs is in the Makefile."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([\w.-]+):", makefile, re.MULTILINE))
+    missing = sorted(
+        {
+            f"{_rel(page)}:{number}: make {name}"
+            for page in PAGES
+            for number, text in _code(page)
+            for name in re.findall(r"(?<![\w-])make[ \t]+([a-z][\w-]*)", text)
+            if name not in targets
+        }
+    )
+    assert not missing, missing
