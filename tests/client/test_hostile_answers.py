@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.client import SimpleHelpClient
 from reconciler.client.answers import MAX_DEPTH, too_deep
@@ -66,6 +68,50 @@ def test_depth_limit_is_exact() -> None:
     assert not too_deep(b'["' + b"[" * 500 + b'"]')  # brackets inside strings do not count
     assert not too_deep(b'[{"a": "\\"[[[["}]' * 100)
     assert not too_deep(b"[" * 500)  # unbalanced: left for the JSON decoder to refuse
+    # Adjacent strings whose brackets would pair up across the gap between them.
+    assert not too_deep(b'["' + b"[" * 70 + b'", "' + b"]" * 70 + b'"]')
+    assert not too_deep(b'[""' + b'"[""]"' * 70 + b"]")
+    assert too_deep(b'[""' * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+
+
+def scanned_depth(raw: bytes) -> int:
+    """The deepest nesting of brackets outside strings, one byte at a time (reference)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        char = chr(byte)
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}" and depth:
+            depth -= 1
+    return deepest
+
+
+_STRINGS = st.lists(st.sampled_from(["[", "]", "{", "}", "a", '\\"', "\\\\"])).map(
+    lambda parts: '"' + "".join(parts) + '"'
+)
+_VALUES = st.recursive(
+    _STRINGS,
+    lambda inner: (
+        st.lists(inner, max_size=4).map(lambda items: "[" + "".join(items) + "]")
+        | st.lists(inner, max_size=4).map(lambda items: "{" + "".join(items) + "}")
+    ),
+    max_leaves=30,
+)
+
+
+@given(_VALUES, st.integers(0, MAX_DEPTH + 4))
+def test_depth_check_agrees_with_a_byte_scanner(value: str, wrap: int) -> None:
+    """Strings full of brackets, escaped quotes and adjacent strings (no separators):
+    the fast check (adjacent quotes dropped first, the rest in regex passes) gives the
+    same verdict as a scanner that reads every byte."""
+    body = ("[" * wrap + value + "]" * wrap).encode()
+    assert too_deep(body) == (scanned_depth(body) > MAX_DEPTH)
 
 
 @pytest.mark.parametrize(
