@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import trustme
 
 CANARY = "CANARY-TOKEN-1f2e3d"
 
@@ -133,6 +134,17 @@ class ScriptedServer:
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
     srv = ScriptedServer()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def tls_server() -> Iterator[ScriptedServer]:
+    """A ScriptedServer behind TLS with a certificate from a throwaway CA."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
+    srv = ScriptedServer(tls=context)
     srv.start()
     yield srv
     srv.stop()

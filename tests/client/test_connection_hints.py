@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterator
-
 import pytest
-import trustme
 
 from reconciler.client.errors import TransportError
 from reconciler.client.transport import Transport
 from reconciler.client.urls import validate_base_url
 from reconciler.errors import ShcfgError
 from tests.client.conftest import CANARY, Reply, ScriptedServer
-
-
-@pytest.fixture
-def tls_server() -> Iterator[ScriptedServer]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
-    srv = ScriptedServer(tls=context)
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def make(url: str, **kwargs: object) -> Transport:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import pickle
-import ssl
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import trustme
 
 from reconciler.client import SimpleHelpClient
 from reconciler.client.errors import (
@@ -23,16 +21,6 @@ from reconciler.client.errors import (
 )
 from reconciler.redact import MASK
 from tests.client.conftest import CANARY, Reply, ScriptedServer
-
-
-@pytest.fixture
-def tls_server() -> Iterator[ScriptedServer]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
-    srv = ScriptedServer(tls=context)
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def client(url: str, **kwargs: object) -> SimpleHelpClient:

@@ -13,9 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.sandbox import Sandbox, SandboxConfig
+from reconciler.sandbox import READINGS, Sandbox, SandboxConfig
 
 TOKEN = "e2e-token-7c1d9a"
+#: Each sandbox reading alone, at each of its non-default values, then every one at once.
+READING_CASES = [
+    pytest.param({name: value}, id=f"{name}={value}")
+    for name, values in READINGS.items()
+    for value in values[1:]
+] + [pytest.param({"readings": "all"}, id="all")]
 # A group and a technician whose passwords come from GROUP_PW and ALICE_PW.
 SECRET_MANIFEST = """\
 version: 1
@@ -134,5 +140,25 @@ def shcfg_seeded(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Shcfg]]:
             server = stack.enter_context(Sandbox(config))
             (base / "work").mkdir(parents=True)
             return Shcfg(server, base / "work")
+
+        yield make
+
+
+MakeShcfg = Callable[..., Shcfg]
+
+
+@pytest.fixture
+def make_shcfg(tmp_path: Path) -> Iterator[MakeShcfg]:
+    """Start a sandbox with the given config fields; return a CLI runner bound to it."""
+    with contextlib.ExitStack() as stack:
+        count = 0
+
+        def make(**config: Any) -> Shcfg:
+            nonlocal count
+            count += 1
+            server = stack.enter_context(Sandbox(SandboxConfig(token=TOKEN, **config)))
+            work = tmp_path / f"work{count}"
+            work.mkdir()
+            return Shcfg(server, work)
 
         yield make

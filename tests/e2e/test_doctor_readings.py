@@ -7,50 +7,23 @@ token under any of its statuses, a scheme mismatch and an unknown backup query a
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trustme
 
-from reconciler.sandbox import ALL_READINGS, READINGS, Sandbox, SandboxConfig
-from tests.e2e.conftest import TOKEN, Shcfg
+from reconciler.sandbox import ALL_READINGS, READINGS
+from tests.e2e.conftest import READING_CASES as CASES
+from tests.e2e.conftest import MakeShcfg
 from tests.e2e.test_doctor import DOCTOR_SEED, checks
 
 WRONG_TOKEN = "doctor-wrong-token-canary-5c1e"
-CASES = [
-    pytest.param({name: value}, id=f"{name}={value}")
-    for name, values in READINGS.items()
-    for value in values[1:]
-] + [pytest.param({"readings": "all"}, id="all")]
-
-MakeShcfg = Callable[..., Shcfg]
-
-
-@pytest.fixture
-def make_shcfg(tmp_path: Path) -> Iterator[MakeShcfg]:
-    """Start a sandbox seeded for doctor with the given config fields; the CLI on it."""
-    with contextlib.ExitStack() as stack:
-        count = 0
-
-        def make(**config: Any) -> Shcfg:
-            nonlocal count
-            count += 1
-            server = stack.enter_context(
-                Sandbox(SandboxConfig(token=TOKEN, seed=DOCTOR_SEED, **config))
-            )
-            work = tmp_path / f"work{count}"
-            work.mkdir()
-            return Shcfg(server, work)
-
-        yield make
 
 
 @pytest.mark.parametrize("options", CASES)
 def test_each_reading_is_usable(make_shcfg: MakeShcfg, options: dict[str, Any]) -> None:
-    shcfg = make_shcfg(**options)
+    shcfg = make_shcfg(seed=DOCTOR_SEED, **options)
     result = shcfg("doctor", "--format", "json")
     assert result.exit_code == 0, result.output
     by_name = checks(result)
@@ -81,7 +54,7 @@ def test_each_reading_is_usable(make_shcfg: MakeShcfg, options: dict[str, Any]) 
 def test_wrong_token_under_each_status_names_the_token(
     make_shcfg: MakeShcfg, auth_status: int, readings: str
 ) -> None:
-    shcfg = make_shcfg(auth_status=auth_status, readings=readings)
+    shcfg = make_shcfg(seed=DOCTOR_SEED, auth_status=auth_status, readings=readings)
     env = {"SIMPLEHELP_API_TOKEN": WRONG_TOKEN}
     result = shcfg("doctor", env=env)
     assert result.exit_code == 1
@@ -96,7 +69,7 @@ def test_wrong_token_under_each_status_names_the_token(
 
 
 def test_https_against_the_plain_http_sandbox_under_all_readings(make_shcfg: MakeShcfg) -> None:
-    shcfg = make_shcfg(readings="all")
+    shcfg = make_shcfg(seed=DOCTOR_SEED, readings="all")
     url = shcfg.sandbox.url.replace("http://", "https://")
     result = shcfg("doctor", "--url", url)
     assert result.exit_code == 1
@@ -113,7 +86,7 @@ def test_http_against_a_tls_sandbox_under_all_readings(
     issued = ca.issue_cert("127.0.0.1")
     issued.private_key_and_cert_chain_pem.write_to_path(str(cert))
     issued.private_key_pem.write_to_path(str(key))
-    shcfg = make_shcfg(readings="all", tls_cert=cert, tls_key=key)
+    shcfg = make_shcfg(seed=DOCTOR_SEED, readings="all", tls_cert=cert, tls_key=key)
     assert shcfg.sandbox.url.startswith("https://")
     result = shcfg("doctor", "--url", shcfg.sandbox.url.replace("https://", "http://"))
     assert result.exit_code == 1
@@ -122,7 +95,7 @@ def test_http_against_a_tls_sandbox_under_all_readings(
 
 
 def test_probe_of_an_unknown_backup_query_names_both_settings(make_shcfg: MakeShcfg) -> None:
-    shcfg = make_shcfg(readings="all")
+    shcfg = make_shcfg(seed=DOCTOR_SEED, readings="all")
     plain = shcfg("doctor")
     assert plain.exit_code == 0, plain.output
     result = shcfg("doctor", "--probe-backup")
@@ -138,7 +111,7 @@ def test_probe_of_an_unknown_backup_query_names_both_settings(make_shcfg: MakeSh
 
 
 def test_probe_backup_works_at_the_alternate_path(make_shcfg: MakeShcfg) -> None:
-    shcfg = make_shcfg(readings="all")
+    shcfg = make_shcfg(seed=DOCTOR_SEED, readings="all")
     alternate = ALL_READINGS["backup_query"]
     by_option = shcfg("doctor", "--probe-backup", "--backup-query", alternate)
     assert by_option.exit_code == 0, by_option.output

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import ALL_READINGS, READINGS, Sandbox, SandboxConfig
+from reconciler.sandbox import ALL_READINGS, Sandbox, SandboxConfig
 from reconciler.sandbox.faults import FAULT_KINDS
+from tests.e2e.conftest import READING_CASES as CASES
 from tests.e2e.conftest import TOKEN, Shcfg
 from tools.soak import duplicates, fast_backoff
 
@@ -26,13 +27,6 @@ ORG_SECRETS = {
     "HELPDESK_GROUP_PASSWORD": "readings-helpdesk-pw-61d0",
     "ALICE_PASSWORD": "readings-alice-pw-0b7e",
 }
-#: Each reading alone, at each of its non-default values, then every reading at once.
-CASES = [
-    pytest.param({name: value}, id=f"{name}={value}")
-    for name, values in READINGS.items()
-    for value in values[1:]
-] + [pytest.param({"readings": "all"}, id="all")]
-
 MakeShcfg = Callable[..., Shcfg]
 
 

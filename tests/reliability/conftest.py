@@ -1,4 +1,5 @@
-"""Reliability fixtures: sandboxes built per test (seeds, faults, TLS) and the in-process CLI."""
+"""Reliability fixtures: scripted faults and proxies; `make_shcfg` (sandboxes built per
+test, the in-process CLI) comes from the e2e fixtures."""
 
 from __future__ import annotations
 
@@ -7,17 +8,10 @@ import http.client
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
-from reconciler.sandbox import Sandbox, SandboxConfig
 from reconciler.sandbox.faults import Fault
-from tests.e2e.conftest import TOKEN, Shcfg
-
-MakeShcfg = Callable[..., Shcfg]
+from tests.e2e.conftest import MakeShcfg, make_shcfg
 
 
 class ScriptedFaults:
@@ -33,23 +27,6 @@ class ScriptedFaults:
             if not write or not self._writes:
                 return None
             return self._writes.pop(0)
-
-
-@pytest.fixture
-def make_shcfg(tmp_path: Path) -> Iterator[MakeShcfg]:
-    """Start a sandbox with the given config fields; return a CLI runner bound to it."""
-    with contextlib.ExitStack() as stack:
-        count = 0
-
-        def make(**config: Any) -> Shcfg:
-            nonlocal count
-            count += 1
-            server = stack.enter_context(Sandbox(SandboxConfig(token=TOKEN, **config)))
-            work = tmp_path / f"work{count}"
-            work.mkdir()
-            return Shcfg(server, work)
-
-        yield make
 
 
 # A scripted answer: the request body in; status, headers and body out.
@@ -117,3 +94,6 @@ def scripted(upstream: str, answers: dict[str, Answer]) -> Iterator[ScriptedProx
     finally:
         proxy.shutdown()
         proxy.server_close()
+
+
+__all__ = ["MakeShcfg", "ScriptedFaults", "ScriptedProxy", "make_shcfg", "scripted"]
